@@ -1,0 +1,19 @@
+//! authaudit: audits how payment services and banks authenticate people.
+//!
+//! The pipeline, one module per step:
+//! discover ([`discover`]) → read ([`source`]) → parse ([`yaml`]) → validate ([`schema`],
+//! [`validate`]) into the model ([`model`]) → render ([`report`]). [`load`] runs the steps for
+//! a tree of files; [`cli`] is the command line.
+
+pub mod cli;
+pub mod diagnostic;
+pub mod discover;
+pub mod factors;
+pub mod load;
+pub mod model;
+pub mod report;
+pub mod schema;
+pub mod source;
+pub mod suggest;
+pub mod validate;
+pub mod yaml;

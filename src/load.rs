@@ -1,0 +1,167 @@
+//! Loading: one file from bytes to a validated policy, and a whole tree of files with the
+//! checks across them. Collects every diagnostic; one broken file never stops the others.
+
+use crate::diagnostic::Diagnostic;
+use crate::discover::{Candidate, discover};
+use crate::factors::Catalogue;
+use crate::model::Policy;
+use crate::schema::SchemaChecker;
+use crate::source::{self, SizeBudget};
+use crate::validate;
+use crate::yaml::{self, Node};
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// One input file and everything learnt while loading it.
+#[derive(Debug)]
+pub struct LoadedFile {
+    /// The path as the user should see it.
+    pub shown: String,
+    /// The text, when it could be read (kept for snippets).
+    pub text: Option<String>,
+    pub tree: Option<Node>,
+    pub json: Option<Value>,
+    /// The typed policy, present only when the file has no errors.
+    pub policy: Option<Policy>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl LoadedFile {
+    fn unparsed(shown: &str, diagnostics: Vec<Diagnostic>) -> Self {
+        Self {
+            shown: shown.to_owned(),
+            text: None,
+            tree: None,
+            json: None,
+            policy: None,
+            diagnostics,
+        }
+    }
+
+    pub fn is_valid(&self) -> bool {
+        self.diagnostics.is_empty()
+    }
+
+    /// Whether the file could not be read at all (exit code 2 rather than 1).
+    pub fn has_io_error(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.code.is_io())
+    }
+}
+
+/// Everything loaded from the paths a user gave.
+#[derive(Debug)]
+pub struct PolicyTree {
+    pub files: Vec<LoadedFile>,
+    /// Problems met while walking folders that belong to no loaded file.
+    pub discovery: Vec<Diagnostic>,
+}
+
+impl PolicyTree {
+    pub fn policies(&self) -> impl Iterator<Item = (&LoadedFile, &Policy)> {
+        self.files
+            .iter()
+            .filter_map(|f| f.policy.as_ref().map(|p| (f, p)))
+    }
+}
+
+/// Loads policy files with one compiled schema and catalogue.
+pub struct Loader {
+    catalogue: Catalogue,
+    schema: SchemaChecker,
+    budget: SizeBudget,
+}
+
+impl Loader {
+    pub fn new(catalogue: Catalogue, budget: SizeBudget) -> Self {
+        let schema = SchemaChecker::new(&catalogue);
+        Self {
+            catalogue,
+            schema,
+            budget,
+        }
+    }
+
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    /// Discovers, loads and cross-checks everything under `roots`.
+    pub fn load_paths(&self, roots: &[PathBuf]) -> PolicyTree {
+        let (candidates, discovery) = discover(roots);
+        let files = candidates.iter().map(|c| self.load_file(c)).collect();
+        self.finish(files, discovery)
+    }
+
+    /// Loads in-memory files (name, text) as one tree; used by rule examples and tests.
+    pub fn load_texts(&self, texts: &[(String, String)]) -> PolicyTree {
+        let files = texts
+            .iter()
+            .map(|(name, text)| self.load_text(name, text.clone()))
+            .collect();
+        self.finish(files, Vec::new())
+    }
+
+    fn finish(&self, mut files: Vec<LoadedFile>, discovery: Vec<Diagnostic>) -> PolicyTree {
+        for (index, diagnostic) in validate::check_tree(&files) {
+            files[index].diagnostics.push(diagnostic);
+        }
+        for file in &mut files {
+            file.diagnostics.sort_by_key(Diagnostic::sort_key);
+            if !file.diagnostics.is_empty() {
+                file.policy = None;
+            }
+        }
+        PolicyTree { files, discovery }
+    }
+
+    fn load_file(&self, candidate: &Candidate) -> LoadedFile {
+        match source::read(&candidate.path, &candidate.shown, self.budget) {
+            Ok(text) => self.load_decoded(&candidate.shown, text),
+            Err(diagnostic) => LoadedFile::unparsed(&candidate.shown, vec![diagnostic]),
+        }
+    }
+
+    fn load_text(&self, shown: &str, text: String) -> LoadedFile {
+        match source::decode(shown, text.into_bytes(), self.budget) {
+            Ok(text) => self.load_decoded(shown, text),
+            Err(diagnostic) => LoadedFile::unparsed(shown, vec![diagnostic]),
+        }
+    }
+
+    fn load_decoded(&self, shown: &str, text: String) -> LoadedFile {
+        let mut file = LoadedFile::unparsed(shown, Vec::new());
+        match yaml::parse(shown, &text) {
+            Ok(tree) => self.check(&mut file, tree),
+            Err(diagnostic) => file.diagnostics.push(diagnostic),
+        }
+        // Kept even when parsing failed, so the syntax error can show its snippet.
+        file.text = Some(text);
+        file
+    }
+
+    fn check(&self, file: &mut LoadedFile, tree: Node) {
+        let shown = file.shown.as_str();
+        let json = tree.to_json();
+        let mut found = yaml::check_tree(shown, &tree);
+        found.extend(self.schema.check(shown, &tree, &json));
+        found.extend(validate::check_file(shown, &tree, &json, &self.catalogue));
+        if found.is_empty() {
+            match serde_json::from_value::<Policy>(json.clone()) {
+                Ok(policy) => file.policy = Some(policy),
+                // The schema is generated from the same types, so this means the two disagree.
+                Err(error) => found.push(
+                    Diagnostic::error(
+                        crate::diagnostic::Code::SchemaViolation,
+                        shown,
+                        format!("the file passed the schema but not the model: {error}"),
+                    )
+                    .with_span(tree.span)
+                    .with_hint("this is a bug in authaudit; please report it with the file"),
+                ),
+            }
+        }
+        file.diagnostics = found;
+        file.tree = Some(tree);
+        file.json = Some(json);
+    }
+}

@@ -1,0 +1,167 @@
+//! Parsing: YAML text → a [`Node`] tree with spans, under resource budgets.
+//!
+//! Owns the serde-saphyr configuration (duplicate keys kept for reporting, alias and nesting
+//! budgets) and the YAML-level checks that need the raw tree: explicit tags and duplicate keys.
+//! It does not know the policy schema.
+
+mod node;
+mod path;
+
+pub use node::{Key, Node, Span, Value};
+pub use path::{Segment, YamlPath};
+
+use crate::diagnostic::{Code, Diagnostic};
+use serde_saphyr::options::DuplicateKeyPolicy;
+
+/// Deepest nesting a policy file may have. Real policies nest fewer than ten levels; the limit
+/// keeps hostile input from exhausting the stack.
+pub const MAX_DEPTH: usize = 64;
+
+/// Tags of the YAML core schema; any other tag asks for language-specific construction.
+const CORE_TAGS: &[&str] = &["str", "int", "float", "bool", "null", "map", "seq"];
+
+/// Parses one YAML document. Errors carry the parser's location.
+pub fn parse(file: &str, text: &str) -> Result<Node, Diagnostic> {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = MAX_DEPTH;
+    budget.max_documents = 1;
+    let options = serde_saphyr::options! {
+        budget: Some(budget),
+        duplicate_keys: DuplicateKeyPolicy::LastWins,
+    };
+    let parsed: Result<Option<node::RawNode>, _> =
+        serde_saphyr::from_str_with_options(text, options);
+    match parsed {
+        Ok(Some(raw)) => Ok(Node::from(raw)),
+        Ok(None) => Err(Diagnostic::error(
+            Code::EmptyFile,
+            file,
+            "the file holds no YAML document",
+        )
+        .with_span(Span::new(1, 1, 0))
+        .with_hint("a policy file describes one service: start with `version: 1`")),
+        Err(error) => Err(syntax_error(file, &error)),
+    }
+}
+
+fn syntax_error(file: &str, error: &serde_saphyr::Error) -> Diagnostic {
+    let bare = error.without_snippet().to_string();
+    let message = strip_location_prefix(&bare);
+    let (code, message, hint) = classify(message);
+    let mut diagnostic = Diagnostic::error(code, file, message).with_hint(hint);
+    if let Some(location) = error.location() {
+        diagnostic = diagnostic.with_span(Span::new(
+            u32::try_from(location.line()).unwrap_or(u32::MAX).max(1),
+            u32::try_from(location.column()).unwrap_or(u32::MAX).max(1),
+            1,
+        ));
+    }
+    diagnostic
+}
+
+/// serde-saphyr renders `error: line L column C: message at line L, column C`; the location is
+/// shown separately, so only the message is kept.
+fn strip_location_prefix(rendered: &str) -> &str {
+    let first_line = rendered.lines().next().unwrap_or(rendered);
+    let rest = first_line.strip_prefix("error: ").unwrap_or(first_line);
+    let message = match rest.strip_prefix("line ") {
+        Some(after) => after.split_once(": ").map_or(rest, |(_, message)| message),
+        None => rest,
+    };
+    message.split(" at line ").next().unwrap_or(message)
+}
+
+fn classify(message: &str) -> (Code, String, String) {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("documents") {
+        (
+            Code::MultipleDocuments,
+            "the file holds more than one YAML document".to_owned(),
+            "one policy file describes one service: split the documents into separate files"
+                .to_owned(),
+        )
+    } else if lower.contains("depth") || lower.contains("recursion limit") {
+        (
+            Code::YamlBudget,
+            format!("the document nests deeper than {MAX_DEPTH} levels"),
+            "policies nest a few levels deep; flatten the structure".to_owned(),
+        )
+    } else if lower.contains("budget breached") || lower.contains("alias") {
+        (
+            Code::YamlBudget,
+            "aliases expand into more data than the parser budget allows (an alias bomb?)"
+                .to_owned(),
+            "write the content out plainly instead of multiplying it through anchors and aliases"
+                .to_owned(),
+        )
+    } else if lower.contains("tab") {
+        (
+            Code::YamlSyntax,
+            message.to_owned(),
+            "YAML indents with spaces only: replace the tab with spaces".to_owned(),
+        )
+    } else {
+        (
+            Code::YamlSyntax,
+            message.to_owned(),
+            "fix the YAML syntax at this position; quote values that contain `: ` or start with a special character".to_owned(),
+        )
+    }
+}
+
+/// Reports explicit non-core tags and duplicate mapping keys anywhere in the tree.
+pub fn check_tree(file: &str, root: &Node) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    root.walk(&mut |path, node| {
+        if let Some(tag) = &node.tag
+            && !is_core_tag(tag)
+        {
+            found.push(
+                Diagnostic::error(
+                    Code::UnsupportedTag,
+                    file,
+                    format!("unsupported YAML tag `{}`", display_tag(tag)),
+                )
+                .with_span(node.span)
+                .with_path(path.clone())
+                .with_hint(
+                    "policy files are plain data: remove the tag; language-specific tags such \
+                     as !!python/object are never constructed",
+                ),
+            );
+        }
+        if let Value::Map(entries) = &node.value {
+            for (i, (key, _)) in entries.iter().enumerate() {
+                if let Some((first, _)) = entries[..i].iter().find(|(k, _)| k.name == key.name) {
+                    found.push(
+                        Diagnostic::error(
+                            Code::DuplicateKey,
+                            file,
+                            format!("duplicate key `{}`", key.name),
+                        )
+                        .with_span(key.span)
+                        .with_path(path.key(key.name.clone()))
+                        .with_label("defined again here")
+                        .with_related(file, first.span, "first defined here")
+                        .with_hint("each key may appear once in a mapping: merge or remove one"),
+                    );
+                }
+            }
+        }
+    });
+    found
+}
+
+fn is_core_tag(tag: &str) -> bool {
+    let name = tag
+        .strip_prefix("tag:yaml.org,2002:")
+        .or_else(|| tag.strip_prefix("!!"));
+    matches!(name, Some(n) if CORE_TAGS.contains(&n)) || tag == "!"
+}
+
+fn display_tag(tag: &str) -> String {
+    match tag.strip_prefix("tag:yaml.org,2002:") {
+        Some(rest) => format!("!!{rest}"),
+        None => tag.to_owned(),
+    }
+}

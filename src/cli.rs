@@ -98,7 +98,9 @@ fn validate(args: &ValidateArgs) -> ExitCode {
 }
 
 fn factor_table(catalogue: &Catalogue) -> String {
-    let mut out = String::from("factor                 category    secret  key space   delivered  description\n");
+    let mut out = String::from(
+        "factor                 category    secret  key space   delivered  description\n",
+    );
     for f in &catalogue.factors {
         let category = serde_json::to_value(f.category)
             .ok()
@@ -109,7 +111,9 @@ fn factor_table(catalogue: &Catalogue) -> String {
             .and_then(|d| serde_json::to_value(d).ok())
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_else(|| "-".to_owned());
-        let key_space = f.key_space.map_or_else(|| "-".to_owned(), |k| k.to_string());
+        let key_space = f
+            .key_space
+            .map_or_else(|| "-".to_owned(), |k| k.to_string());
         out.push_str(&format!(
             "{:<22} {:<11} {:<7} {:<11} {:<10} {}\n",
             f.name,
@@ -126,7 +130,10 @@ fn factor_table(catalogue: &Catalogue) -> String {
 /// Prints `text`; a closed pipe (`| head`) is not an error.
 fn print_or_exit(text: &str, code: ExitCode) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Ok(()) => code,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
         Err(e) => {

@@ -213,8 +213,11 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(sorted.len(), names.len());
-        assert!(names.iter().all(|n| !n.is_empty()
-            && n.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit())));
+        assert!(names.iter().all(|n| {
+            !n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit())
+        }));
         assert_eq!(Code::UnknownFactor.as_str(), "unknown-factor");
     }
 }

@@ -29,7 +29,10 @@ pub fn discover(roots: &[PathBuf]) -> (Vec<Candidate>, Vec<Diagnostic>) {
             ),
             // A file named explicitly is taken whatever its extension, like ripgrep does.
             Ok(meta) if !meta.is_dir() => {
-                found.insert(Candidate { path: root.clone(), shown });
+                found.insert(Candidate {
+                    path: root.clone(),
+                    shown,
+                });
             }
             Ok(_) => walk(root, &mut found, &mut problems),
         }
@@ -75,17 +78,18 @@ fn walk_error(error: &walkdir::Error) -> Diagnostic {
     let shown = error
         .path()
         .map_or_else(|| "(unknown path)".to_owned(), |p| p.display().to_string());
-    if let Some(ancestor) = error.loop_ancestor() {
+    if error.loop_ancestor().is_some() {
         return Diagnostic::error(
             Code::SymlinkLoop,
             &shown,
-            format!("symlink loop: this link leads back to {}; not followed", ancestor.display()),
+            "symlink loop: this link leads back to a folder that contains it; not followed",
         )
         .with_hint("remove the link or point it outside the policy tree");
     }
     let reason = error
         .io_error()
         .map_or_else(|| error.to_string(), ToString::to_string);
-    Diagnostic::error(Code::IoError, &shown, format!("cannot read: {reason}"))
-        .with_hint("check that the path exists and that you may read it; a dangling symlink also ends here")
+    Diagnostic::error(Code::IoError, &shown, format!("cannot read: {reason}")).with_hint(
+        "check that the path exists and that you may read it; a dangling symlink also ends here",
+    )
 }

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 /// The bundled catalogue, embedded at build time.
 pub const BUNDLED: &str = include_str!("../rules/factors.yaml");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     Knowledge,
@@ -106,10 +108,21 @@ mod tests {
         assert_eq!(pin.category, Category::Knowledge);
         assert_eq!(pin.key_space, Some(10_000));
         assert!(pin.counts());
-        for data in ["holder_name", "account_number", "date_of_birth", "card_security_code"] {
-            assert!(!catalogue.get(data).unwrap().counts(), "{data} must not count");
+        for data in [
+            "holder_name",
+            "account_number",
+            "date_of_birth",
+            "card_security_code",
+        ] {
+            assert!(
+                !catalogue.get(data).unwrap().counts(),
+                "{data} must not count"
+            );
         }
-        assert_eq!(catalogue.get("card_security_code").unwrap().key_space, Some(1_000));
+        assert_eq!(
+            catalogue.get("card_security_code").unwrap().key_space,
+            Some(1_000)
+        );
         assert!(!catalogue.get("email_link").unwrap().counts());
         assert!(catalogue.get("sms_otp").unwrap().delivered_by.is_some());
     }

@@ -41,10 +41,13 @@ fn strip_null_alternatives(schema: &mut Value) {
                 object.insert("type".to_owned(), only);
             }
         }
-        let single = object.get("anyOf").and_then(Value::as_array).and_then(|branches| {
-            let rest: Vec<&Value> = branches.iter().filter(|b| !is_null(b)).collect();
-            (rest.len() == 1 && branches.len() == 2).then(|| rest[0].clone())
-        });
+        let single = object
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .and_then(|branches| {
+                let rest: Vec<&Value> = branches.iter().filter(|b| !is_null(b)).collect();
+                (rest.len() == 1 && branches.len() == 2).then(|| rest[0].clone())
+            });
         if let Some(Value::Object(inner)) = single {
             object.remove("anyOf");
             for (key, value) in inner {
@@ -151,10 +154,9 @@ impl ErrorContext<'_> {
                         );
                         match closest(key, known.iter().map(String::as_str)) {
                             Some(best) => d.with_hint(format!("did you mean `{best}`?")),
-                            None => d.with_hint(format!(
-                                "fields allowed here: {}",
-                                known.join(", ")
-                            )),
+                            None => {
+                                d.with_hint(format!("fields allowed here: {}", known.join(", ")))
+                            }
                         }
                     })
                     .collect()
@@ -240,8 +242,12 @@ impl ErrorContext<'_> {
                 ]
             }
             ValidationErrorKind::MinLength { .. } => vec![
-                self.at(Code::EmptyCollection, here, format!("{field} must not be empty"))
-                    .with_hint("write a value"),
+                self.at(
+                    Code::EmptyCollection,
+                    here,
+                    format!("{field} must not be empty"),
+                )
+                .with_hint("write a value"),
             ],
             _ => vec![
                 self.at(Code::SchemaViolation, here, format!("{field}: {fallback}"))

@@ -59,9 +59,11 @@ pub fn read(path: &Path, shown: &str, budget: SizeBudget) -> Result<String, Diag
 /// Checks raw bytes and turns them into text.
 pub fn decode(shown: &str, bytes: Vec<u8>, budget: SizeBudget) -> Result<String, Diagnostic> {
     if bytes.is_empty() {
-        return Err(Diagnostic::error(Code::EmptyFile, shown, "the file is empty")
-            .with_span(Span::new(1, 1, 0))
-            .with_hint("a policy file describes one service: start with `version: 1`"));
+        return Err(
+            Diagnostic::error(Code::EmptyFile, shown, "the file is empty")
+                .with_span(Span::new(1, 1, 0))
+                .with_hint("a policy file describes one service: start with `version: 1`"),
+        );
     }
     if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         return Err(Diagnostic::error(
@@ -88,7 +90,10 @@ pub fn decode(shown: &str, bytes: Vec<u8>, budget: SizeBudget) -> Result<String,
         Diagnostic::error(
             Code::InvalidUtf8,
             shown,
-            format!("invalid UTF-8 at byte offset {offset} (byte 0x{:02X})", bytes[offset]),
+            format!(
+                "invalid UTF-8 at byte offset {offset} (byte 0x{:02X})",
+                bytes[offset]
+            ),
         )
         .with_span(position_of(bytes, offset))
         .with_hint("policy files must be UTF-8; convert it, e.g. `iconv -f SHIFT_JIS -t UTF-8`")
@@ -145,9 +150,15 @@ fn file_kind(metadata: &fs::Metadata) -> &'static str {
 /// Line and column (in characters, 1-based) of a byte offset, decoding lossily.
 fn position_of(bytes: &[u8], offset: usize) -> Span {
     let before = &bytes[..offset.min(bytes.len())];
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     Span::new(
         u32::try_from(line).unwrap_or(u32::MAX),
         u32::try_from(column).unwrap_or(u32::MAX),

@@ -16,8 +16,14 @@ mod tests {
     #[test]
     fn suggests_near_misses_only() {
         let kinds = ["account_linking", "login", "password_reset"];
-        assert_eq!(closest("acount_linking", kinds.into_iter()), Some("account_linking"));
-        assert_eq!(closest("password_rest", kinds.into_iter()), Some("password_reset"));
+        assert_eq!(
+            closest("acount_linking", kinds.into_iter()),
+            Some("account_linking")
+        );
+        assert_eq!(
+            closest("password_rest", kinds.into_iter()),
+            Some("password_reset")
+        );
         assert_eq!(closest("zzz", kinds.into_iter()), None);
     }
 }

@@ -55,7 +55,11 @@ mod tests {
         assert_eq!(parse_date("2020-09-10"), Ok((2020, 9, 10)));
         assert_eq!(parse_date("2020-02-29"), Ok((2020, 2, 29)));
         assert!(parse_date("2019-02-29").unwrap_err().contains("28 days"));
-        assert!(parse_date("2020-13-01").unwrap_err().contains("no month 13"));
+        assert!(
+            parse_date("2020-13-01")
+                .unwrap_err()
+                .contains("no month 13")
+        );
         assert!(parse_date("2020-04-31").is_err());
     }
 

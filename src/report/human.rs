@@ -41,7 +41,12 @@ pub fn render_validation(tree: &PolicyTree, color: bool) -> String {
         );
     }
     for problem in &tree.discovery {
-        let _ = writeln!(out, "  not checked: {} ({})", problem.file, problem.code.as_str());
+        let _ = writeln!(
+            out,
+            "  not checked: {} ({})",
+            problem.file,
+            problem.code.as_str()
+        );
     }
     out
 }

@@ -107,7 +107,12 @@ pub fn render_validation(tree: &PolicyTree) -> String {
             valid: files.len() - invalid,
             invalid,
             not_checked: tree.discovery.len(),
-            errors: tree.discovery.len() + tree.files.iter().map(|f| f.diagnostics.len()).sum::<usize>(),
+            errors: tree.discovery.len()
+                + tree
+                    .files
+                    .iter()
+                    .map(|f| f.diagnostics.len())
+                    .sum::<usize>(),
         },
         discovery: tree.discovery.iter().map(JsonDiagnostic::from).collect(),
         files,

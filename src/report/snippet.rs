@@ -63,7 +63,14 @@ pub fn write_diagnostic<'a>(
                 span.column
             );
             if let Some(text) = source(&diagnostic.file) {
-                write_snippet(out, text, span, diagnostic.label.as_deref(), gutter_width, style);
+                write_snippet(
+                    out,
+                    text,
+                    span,
+                    diagnostic.label.as_deref(),
+                    gutter_width,
+                    style,
+                );
             }
         }
         None => {
@@ -80,7 +87,14 @@ pub fn write_diagnostic<'a>(
             related.span.column
         );
         if let Some(text) = source(&related.file) {
-            write_snippet(out, text, related.span, Some(&related.message), gutter_width, style);
+            write_snippet(
+                out,
+                text,
+                related.span,
+                Some(&related.message),
+                gutter_width,
+                style,
+            );
         }
     }
     let bar = style.blue("=");
@@ -120,14 +134,22 @@ fn write_snippet(
     let before: String = shown_line.chars().take(column).collect();
     let rest: String = shown_line.chars().skip(column).collect();
     let underline_chars = match span.len as usize {
-        0 => rest.chars().take_while(|c| !c.is_whitespace()).count().max(1),
+        0 => rest
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .count()
+            .max(1),
         n => n.min(rest.chars().count().max(1)),
     };
     let underlined: String = rest.chars().take(underline_chars).collect();
     let carets = "^".repeat(underlined.width().max(1));
     let label = label.map(|l| format!(" {l}")).unwrap_or_default();
     let _ = writeln!(out, "{pad} {bar}");
-    let _ = writeln!(out, "{} {bar} {shown_line}", style.blue(&format!("{:>gutter_width$}", span.line)));
+    let _ = writeln!(
+        out,
+        "{} {bar} {shown_line}",
+        style.blue(&format!("{:>gutter_width$}", span.line))
+    );
     let _ = writeln!(
         out,
         "{pad} {bar} {}{}",

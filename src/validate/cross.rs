@@ -59,7 +59,14 @@ pub fn check_tree(files: &[LoadedFile]) -> Vec<(usize, Diagnostic)> {
                     .collect()
             })
             .unwrap_or_default();
-        services.insert(id, Declared { file: index, span, flows });
+        services.insert(
+            id,
+            Declared {
+                file: index,
+                span,
+                flows,
+            },
+        );
     }
     for (index, file) in files.iter().enumerate() {
         found.extend(
@@ -95,9 +102,15 @@ fn check_references(file: &LoadedFile, services: &BTreeMap<&str, Declared<'_>>) 
                 continue;
             };
             let Some(declared) = services.get(target) else {
-                found.push(
-                    unknown_service(at(&path.key("service"), Code::UnknownService, format!("delegates to unknown service `{target}`")), target, known_ids()),
-                );
+                found.push(unknown_service(
+                    at(
+                        &path.key("service"),
+                        Code::UnknownService,
+                        format!("delegates to unknown service `{target}`"),
+                    ),
+                    target,
+                    known_ids(),
+                ));
                 continue;
             };
             match reference.get("flow").and_then(Value::as_str) {
@@ -111,7 +124,12 @@ fn check_references(file: &LoadedFile, services: &BTreeMap<&str, Declared<'_>>) 
                         Some(best) => format!("did you mean `{best}`?"),
                         None => format!(
                             "flows of `{target}`: {}",
-                            declared.flows.keys().copied().collect::<Vec<_>>().join(", ")
+                            declared
+                                .flows
+                                .keys()
+                                .copied()
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     };
                     found.push(d.with_hint(hint));
@@ -147,7 +165,11 @@ fn check_references(file: &LoadedFile, services: &BTreeMap<&str, Declared<'_>>) 
             if !services.contains_key(initiator) {
                 let path = flow_path.key("initiated_by").index(i);
                 found.push(unknown_service(
-                    at(&path, Code::UnknownService, format!("initiated by unknown service `{initiator}`")),
+                    at(
+                        &path,
+                        Code::UnknownService,
+                        format!("initiated by unknown service `{initiator}`"),
+                    ),
                     initiator,
                     known_ids(),
                 ));

@@ -100,7 +100,11 @@ fn check_flow(cx: &mut FileContext<'_>, path: &YamlPath, flow: &Flow, catalogue:
         let delivered: Vec<&str> = step
             .verify
             .iter()
-            .filter(|name| catalogue.get(name).is_some_and(|f| f.delivered_by.is_some()))
+            .filter(|name| {
+                catalogue
+                    .get(name)
+                    .is_some_and(|f| f.delivered_by.is_some())
+            })
             .map(String::as_str)
             .collect();
         match (delivered.is_empty(), step.delivered_to.is_some()) {
@@ -129,13 +133,16 @@ fn check_flow(cx: &mut FileContext<'_>, path: &YamlPath, flow: &Flow, catalogue:
         check_attempts(cx, &path.key("limits").key("attempts"), attempts);
     }
     if flow.name_matching.is_some()
-        && !matches!(flow.kind, FlowKind::AccountLinking | FlowKind::CardRegistration)
+        && !matches!(
+            flow.kind,
+            FlowKind::AccountLinking | FlowKind::CardRegistration
+        )
     {
         cx.report(
             Code::MisplacedField,
             path.key("name_matching"),
             format!(
-                "`name_matching` applies to account_linking and card_registration flows, not to a {} flow",
+                "`name_matching` applies to account_linking and card_registration flows, not to kind `{}`",
                 kind_name(flow.kind)
             ),
             "move it to the flow that links the account or card, or remove it",
@@ -155,7 +162,7 @@ fn check_proofing(
             Code::MisplacedField,
             here.clone(),
             format!(
-                "`identity_proofing` describes account opening, but this is a {} flow",
+                "`identity_proofing` describes account opening, but this flow is of kind `{}`",
                 kind_name(kind)
             ),
             "move it to the service's registration flow",

@@ -33,13 +33,13 @@ pub fn parse(file: &str, text: &str) -> Result<Node, Diagnostic> {
         serde_saphyr::from_str_with_options(text, options);
     match parsed {
         Ok(Some(raw)) => Ok(Node::from(raw)),
-        Ok(None) => Err(Diagnostic::error(
-            Code::EmptyFile,
-            file,
-            "the file holds no YAML document",
-        )
-        .with_span(Span::new(1, 1, 0))
-        .with_hint("a policy file describes one service: start with `version: 1`")),
+        Ok(None) => {
+            Err(
+                Diagnostic::error(Code::EmptyFile, file, "the file holds no YAML document")
+                    .with_span(Span::new(1, 1, 0))
+                    .with_hint("a policy file describes one service: start with `version: 1`"),
+            )
+        }
         Err(error) => Err(syntax_error(file, &error)),
     }
 }
@@ -93,6 +93,15 @@ fn classify(message: &str) -> (Code, String, String) {
                 .to_owned(),
             "write the content out plainly instead of multiplying it through anchors and aliases"
                 .to_owned(),
+        )
+    } else if lower.contains("non-finite")
+        || lower.contains("out of range")
+        || lower.contains("overflow")
+    {
+        (
+            Code::OutOfRange,
+            message.to_owned(),
+            "numbers in policy files are whole numbers within 0..2^64; check the value".to_owned(),
         )
     } else if lower.contains("tab") {
         (

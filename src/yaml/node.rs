@@ -65,7 +65,9 @@ pub enum Value {
 impl Node {
     /// The node at `path`, if the tree has one.
     pub fn get(&self, path: &YamlPath) -> Option<&Node> {
-        path.0.iter().try_fold(self, |node, segment| node.child(segment))
+        path.0
+            .iter()
+            .try_fold(self, |node, segment| node.child(segment))
     }
 
     fn child(&self, segment: &Segment) -> Option<&Node> {
@@ -294,7 +296,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Str(v))
     }
     fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Value, E> {
-        Err(E::custom("binary scalars (!!binary) are not allowed in policy files"))
+        Err(E::custom(
+            "binary scalars (!!binary) are not allowed in policy files",
+        ))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();

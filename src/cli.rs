@@ -1,12 +1,19 @@
 //! The command line: parses arguments, runs the pipeline, prints through the report layer and
 //! maps results to exit codes (0 clean, 1 invalid input found, 2 usage or I/O error).
 
+use crate::evaluate::{PackSelection, evaluate};
 use crate::factors::Catalogue;
-use crate::load::Loader;
+use crate::load::{Loader, PolicyTree};
+use crate::report::check::CheckOutcome;
+use crate::report::rules as rule_report;
+use crate::report::snippet::{Style, write_diagnostic};
 use crate::report::{self, Format};
+use crate::rules::{self, RulePack, RuleSet, Severity};
 use crate::schema::policy_schema;
 use crate::source::SizeBudget;
+use crate::suggest::closest;
 use clap::{Parser, Subcommand};
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,6 +33,11 @@ pub struct Cli {
 enum Command {
     /// Check policy files for syntax, schema and cross-file errors.
     Validate(ValidateArgs),
+    /// Validate policy files, then evaluate them against rule packs.
+    Check(CheckArgs),
+    /// List, explain, test and document rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// Print the JSON Schema of the policy format.
     Schema,
     /// List the factor catalogue: every factor a policy may name.
@@ -33,7 +45,7 @@ enum Command {
 }
 
 #[derive(Debug, clap::Args)]
-struct ValidateArgs {
+struct InputArgs {
     /// Policy files or folders (folders are searched for .yaml/.yml files).
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
@@ -46,6 +58,119 @@ struct ValidateArgs {
     /// Refuse files with a line longer than this many bytes.
     #[arg(long, default_value_t = SizeBudget::DEFAULT_MAX_LINE_BYTES)]
     max_line_bytes: usize,
+}
+
+impl InputArgs {
+    fn load(&self) -> (Loader, PolicyTree) {
+        let budget = SizeBudget {
+            max_file_bytes: self.max_file_bytes,
+            max_line_bytes: self.max_line_bytes,
+        };
+        let loader = Loader::new(Catalogue::bundled(), budget);
+        let tree = loader.load_paths(&self.paths);
+        (loader, tree)
+    }
+
+    fn color(&self) -> bool {
+        self.format == Format::Human
+            && std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct ValidateArgs {
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+#[derive(Debug, clap::Args)]
+struct PackArgs {
+    /// Rule pack to run (repeatable); `all` runs every pack. Default: the packs whose
+    /// jurisdiction matches each service.
+    #[arg(long = "pack", value_name = "ID")]
+    packs: Vec<String>,
+    /// Folder of an extra rule pack, or of several packs (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    rule_dirs: Vec<PathBuf>,
+}
+
+impl PackArgs {
+    /// The bundled packs plus `--rules`, or the usage error to print.
+    fn rule_set(&self) -> Result<RuleSet, RuleSet> {
+        let mut set = RuleSet::bundled();
+        for dir in &self.rule_dirs {
+            set.add_dir(dir);
+        }
+        if set.diagnostics.is_empty() {
+            Ok(set)
+        } else {
+            Err(set)
+        }
+    }
+
+    fn selection(&self, set: &RuleSet) -> Result<PackSelection, String> {
+        if self.packs.is_empty() {
+            return Ok(PackSelection::ByJurisdiction);
+        }
+        if self.packs.iter().any(|p| p == "all") {
+            return Ok(PackSelection::All);
+        }
+        for id in &self.packs {
+            if set.pack(id).is_none() {
+                let known: Vec<&str> = set.packs.iter().map(|p| p.manifest.id.as_str()).collect();
+                let hint = closest(id, known.iter().copied()).map_or_else(
+                    || format!("packs: {}, all", known.join(", ")),
+                    |b| format!("did you mean `{b}`?"),
+                );
+                return Err(format!("unknown pack `{id}`; {hint}"));
+            }
+        }
+        Ok(PackSelection::Named(self.packs.clone()))
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    packs: PackArgs,
+    /// Findings at or above this severity make the exit code 1.
+    #[arg(long, value_enum, default_value_t = Severity::High)]
+    fail_on: Severity,
+}
+
+#[derive(Debug, Subcommand)]
+enum RulesCommand {
+    /// List rules.
+    List {
+        #[command(flatten)]
+        packs: PackArgs,
+        /// Only rules of this severity.
+        #[arg(long, value_enum)]
+        severity: Option<Severity>,
+    },
+    /// Explain a rule: citation, rationale, remediation, examples.
+    Explain {
+        /// Rule id, e.g. JP-JBA-LINK-01.
+        id: String,
+        #[command(flatten)]
+        packs: PackArgs,
+    },
+    /// Run every rule's own examples; fails on a miss or a false positive.
+    Test {
+        #[command(flatten)]
+        packs: PackArgs,
+    },
+    /// Write the rule reference (Markdown) generated from the packs.
+    Docs {
+        /// Output folder.
+        #[arg(long, default_value = "docs/rules")]
+        out: PathBuf,
+        #[command(flatten)]
+        packs: PackArgs,
+    },
 }
 
 /// Exit code for invalid input found.
@@ -67,6 +192,8 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Validate(args) => validate(&args),
+        Command::Check(args) => check(&args),
+        Command::Rules(command) => rules(&command),
         Command::Schema => {
             let schema = policy_schema(&Catalogue::bundled());
             let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
@@ -77,24 +204,163 @@ pub fn main() -> ExitCode {
 }
 
 fn validate(args: &ValidateArgs) -> ExitCode {
-    let budget = SizeBudget {
-        max_file_bytes: args.max_file_bytes,
-        max_line_bytes: args.max_line_bytes,
-    };
-    let loader = Loader::new(Catalogue::bundled(), budget);
-    let tree = loader.load_paths(&args.paths);
-    let color = args.format == Format::Human
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let output = report::render_validation(&tree, args.format, color);
-    let code = if !tree.discovery.is_empty() || tree.files.iter().any(|f| f.has_io_error()) {
-        ExitCode::from(EXIT_ERROR)
+    let (_, tree) = args.input.load();
+    let output = report::render_validation(&tree, args.input.format, args.input.color());
+    print_or_exit(&output, input_status(&tree).unwrap_or(ExitCode::SUCCESS))
+}
+
+/// The exit code the input alone calls for: 2 for unreadable input, 1 for invalid files.
+fn input_status(tree: &PolicyTree) -> Option<ExitCode> {
+    if !tree.discovery.is_empty() || tree.files.iter().any(|f| f.has_io_error()) {
+        Some(ExitCode::from(EXIT_ERROR))
     } else if tree.files.iter().any(|f| !f.is_valid()) {
-        ExitCode::from(EXIT_INVALID)
+        Some(ExitCode::from(EXIT_INVALID))
     } else {
-        ExitCode::SUCCESS
+        None
+    }
+}
+
+/// Prints rule-pack load errors (with snippets) and returns the usage-error exit code.
+fn refuse_packs(set: &RuleSet) -> ExitCode {
+    let mut out = String::new();
+    let source = |name: &str| set.text(name);
+    for diagnostic in &set.diagnostics {
+        write_diagnostic(&mut out, diagnostic, &source, Style { color: false });
+    }
+    let _ = writeln!(out, "rule packs refused: {} errors", set.diagnostics.len());
+    eprint!("{out}");
+    ExitCode::from(EXIT_ERROR)
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_ERROR)
+}
+
+fn check(args: &CheckArgs) -> ExitCode {
+    let set = match args.packs.rule_set() {
+        Ok(set) => set,
+        Err(set) => return refuse_packs(&set),
+    };
+    let selection = match args.packs.selection(&set) {
+        Ok(selection) => selection,
+        Err(message) => return usage_error(&message),
+    };
+    let (loader, tree) = args.input.load();
+    let evaluation = evaluate(&tree, &set, &selection, loader.catalogue());
+    let mut packs_run: Vec<String> = set
+        .packs
+        .iter()
+        .filter(|p| match &selection {
+            PackSelection::All => true,
+            PackSelection::Named(names) => names.contains(&p.manifest.id),
+            PackSelection::ByJurisdiction => tree
+                .policies()
+                .any(|(_, policy)| p.covers(&policy.service.jurisdiction)),
+        })
+        .map(|p| p.manifest.id.clone())
+        .collect();
+    packs_run.sort();
+    let outcome = CheckOutcome {
+        tree: &tree,
+        evaluation: &evaluation,
+        packs_run,
+        fail_on: args.fail_on,
+    };
+    let output = report::render_check(&outcome, args.input.format, args.input.color());
+    // Invalid input outranks findings: a partial evaluation must not pass a CI gate.
+    let code = match input_status(&tree) {
+        Some(_) => ExitCode::from(EXIT_ERROR),
+        None if !evaluation.errors.is_empty() => ExitCode::from(EXIT_ERROR),
+        None if outcome.failing() > 0 => ExitCode::from(EXIT_INVALID),
+        None => ExitCode::SUCCESS,
     };
     print_or_exit(&output, code)
+}
+
+fn rules(command: &RulesCommand) -> ExitCode {
+    let packs = match command {
+        RulesCommand::List { packs, .. }
+        | RulesCommand::Explain { packs, .. }
+        | RulesCommand::Test { packs }
+        | RulesCommand::Docs { packs, .. } => packs,
+    };
+    let set = match packs.rule_set() {
+        Ok(set) => set,
+        Err(set) => return refuse_packs(&set),
+    };
+    let selection = match packs.selection(&set) {
+        Ok(selection) => selection,
+        Err(message) => return usage_error(&message),
+    };
+    // Without --pack: `rules test` and `rules list` cover the user's packs when --rules is
+    // given (that is what they are writing), else every bundled pack.
+    let user_packs: Vec<String> = set
+        .packs
+        .iter()
+        .filter(|p| !p.rules_file.starts_with("rules/") || packs.rule_dirs.is_empty())
+        .map(|p| p.manifest.id.clone())
+        .collect();
+    let chosen = |pack: &RulePack| match &selection {
+        PackSelection::Named(names) => names.contains(&pack.manifest.id),
+        PackSelection::All => true,
+        PackSelection::ByJurisdiction => user_packs.contains(&pack.manifest.id),
+    };
+    match command {
+        RulesCommand::List { severity, .. } => {
+            let text = rule_report::list(&set, &chosen, *severity);
+            print_or_exit(&text, ExitCode::SUCCESS)
+        }
+        RulesCommand::Explain { id, .. } => match set.rule(id) {
+            Some((pack, rule)) => {
+                print_or_exit(&rules::docs::rule_markdown(pack, rule), ExitCode::SUCCESS)
+            }
+            None => {
+                let ids: Vec<&str> = set.rules().map(|(_, r)| r.spec.id.as_str()).collect();
+                let hint = closest(id, ids.iter().copied()).map_or_else(
+                    || "run `authaudit rules list`".to_owned(),
+                    |b| format!("did you mean `{b}`?"),
+                );
+                usage_error(&format!("unknown rule `{id}`; {hint}"))
+            }
+        },
+        RulesCommand::Test { .. } => {
+            let loader = Loader::new(Catalogue::bundled(), SizeBudget::default());
+            let subset = set.filtered(&chosen);
+            let results = rules::harness::run(&subset, &loader);
+            let (text, failed) = rule_report::test_results(&results);
+            print_or_exit(
+                &text,
+                if failed {
+                    ExitCode::from(EXIT_INVALID)
+                } else {
+                    ExitCode::SUCCESS
+                },
+            )
+        }
+        RulesCommand::Docs { out, .. } => {
+            let subset = set.filtered(&chosen);
+            if let Err(error) = std::fs::create_dir_all(out) {
+                return usage_error(&format!("cannot create {}: {error}", out.display()));
+            }
+            for (name, text) in rules::docs::generate(&subset) {
+                if let Err(error) = std::fs::write(out.join(&name), text) {
+                    return usage_error(&format!(
+                        "cannot write {}: {error}",
+                        out.join(name).display()
+                    ));
+                }
+            }
+            print_or_exit(
+                &format!(
+                    "wrote {} pages to {}\n",
+                    subset.packs.len() + 1,
+                    out.display()
+                ),
+                ExitCode::SUCCESS,
+            )
+        }
+    }
 }
 
 fn factor_table(catalogue: &Catalogue) -> String {

@@ -48,6 +48,14 @@ pub enum Code {
     UnknownService,
     UnknownFlow,
     DelegationWithoutLinkingFlow,
+    // Rule packs.
+    CelSyntax,
+    UnknownViewField,
+    UnknownCitationDocument,
+    DuplicateRuleId,
+    UnknownRule,
+    UnknownPack,
+    RuleEvaluation,
 }
 
 impl Code {
@@ -84,6 +92,13 @@ impl Code {
         Code::UnknownService,
         Code::UnknownFlow,
         Code::DelegationWithoutLinkingFlow,
+        Code::CelSyntax,
+        Code::UnknownViewField,
+        Code::UnknownCitationDocument,
+        Code::DuplicateRuleId,
+        Code::UnknownRule,
+        Code::UnknownPack,
+        Code::RuleEvaluation,
     ];
 
     /// The code as users see it, e.g. `unknown-factor`.

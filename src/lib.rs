@@ -8,10 +8,12 @@
 pub mod cli;
 pub mod diagnostic;
 pub mod discover;
+pub mod evaluate;
 pub mod factors;
 pub mod load;
 pub mod model;
 pub mod report;
+pub mod rules;
 pub mod schema;
 pub mod source;
 pub mod suggest;

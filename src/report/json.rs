@@ -84,20 +84,7 @@ impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
 }
 
 pub fn render_validation(tree: &PolicyTree) -> String {
-    let files: Vec<FileEntry<'_>> = tree
-        .files
-        .iter()
-        .map(|f| FileEntry {
-            path: &f.shown,
-            valid: f.is_valid(),
-            service: f
-                .json
-                .as_ref()
-                .and_then(|j| j.pointer("/service/id"))
-                .and_then(|v| v.as_str()),
-            diagnostics: f.diagnostics.iter().map(JsonDiagnostic::from).collect(),
-        })
-        .collect();
+    let files = file_entries(tree);
     let invalid = files.iter().filter(|f| !f.valid).count();
     let report = ValidationReport {
         version: VERSION,
@@ -119,6 +106,145 @@ pub fn render_validation(tree: &PolicyTree) -> String {
     };
     let mut text = serde_json::to_string_pretty(&report)
         .unwrap_or_else(|e| panic!("validation report is not serializable: {e}"));
+    text.push('\n');
+    text
+}
+
+#[derive(Serialize)]
+struct CheckReport<'a> {
+    version: u32,
+    tool: &'static str,
+    summary: CheckSummary<'a>,
+    findings: Vec<JsonFinding<'a>>,
+    files: Vec<FileEntry<'a>>,
+    discovery: Vec<JsonDiagnostic<'a>>,
+    evaluation_errors: Vec<JsonDiagnostic<'a>>,
+}
+
+#[derive(Serialize)]
+struct CheckSummary<'a> {
+    files: usize,
+    invalid: usize,
+    packs_run: &'a [String],
+    findings: usize,
+    by_severity: std::collections::BTreeMap<&'static str, usize>,
+    by_pack: std::collections::BTreeMap<&'a str, usize>,
+    fail_on: &'static str,
+    at_or_above_fail_on: usize,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule_id: &'a str,
+    pack: &'a str,
+    severity: &'static str,
+    title: &'a str,
+    message: &'a str,
+    file: &'a str,
+    line: u32,
+    column: u32,
+    path: String,
+    service: &'a str,
+    flow: &'a str,
+    citations: Vec<JsonCitation<'a>>,
+    remediation: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonCitation<'a> {
+    document: &'a str,
+    document_title: &'a str,
+    section: &'a str,
+    paraphrase: &'a str,
+    requirement: Option<&'a str>,
+}
+
+fn file_entries(tree: &PolicyTree) -> Vec<FileEntry<'_>> {
+    tree.files
+        .iter()
+        .map(|f| FileEntry {
+            path: &f.shown,
+            valid: f.is_valid(),
+            service: f
+                .json
+                .as_ref()
+                .and_then(|j| j.pointer("/service/id"))
+                .and_then(|v| v.as_str()),
+            diagnostics: f.diagnostics.iter().map(JsonDiagnostic::from).collect(),
+        })
+        .collect()
+}
+
+pub fn render_check(outcome: &super::check::CheckOutcome<'_>) -> String {
+    let findings = &outcome.evaluation.findings;
+    let mut by_severity = std::collections::BTreeMap::new();
+    for severity in crate::rules::Severity::ALL {
+        by_severity.insert(
+            severity.as_str(),
+            findings.iter().filter(|f| f.severity == severity).count(),
+        );
+    }
+    let mut by_pack = std::collections::BTreeMap::new();
+    for finding in findings {
+        *by_pack.entry(finding.pack.as_str()).or_insert(0) += 1;
+    }
+    let report = CheckReport {
+        version: VERSION,
+        tool: "authaudit",
+        summary: CheckSummary {
+            files: outcome.tree.files.len(),
+            invalid: outcome.tree.files.iter().filter(|f| !f.is_valid()).count(),
+            packs_run: &outcome.packs_run,
+            findings: findings.len(),
+            by_severity,
+            by_pack,
+            fail_on: outcome.fail_on.as_str(),
+            at_or_above_fail_on: outcome.failing(),
+        },
+        findings: findings
+            .iter()
+            .map(|f| JsonFinding {
+                rule_id: &f.rule_id,
+                pack: &f.pack,
+                severity: f.severity.as_str(),
+                title: &f.title,
+                message: &f.message,
+                file: &f.file,
+                line: f.span.line,
+                column: f.span.column,
+                path: f.path.to_string(),
+                service: &f.service,
+                flow: &f.flow,
+                citations: f
+                    .citations
+                    .iter()
+                    .map(|(c, title)| JsonCitation {
+                        document: &c.document,
+                        document_title: title,
+                        section: &c.section,
+                        paraphrase: &c.paraphrase,
+                        requirement: c.requirement.as_deref(),
+                    })
+                    .collect(),
+                remediation: &f.remediation,
+            })
+            .collect(),
+        files: file_entries(outcome.tree),
+        discovery: outcome
+            .tree
+            .discovery
+            .iter()
+            .map(JsonDiagnostic::from)
+            .collect(),
+        evaluation_errors: outcome
+            .evaluation
+            .errors
+            .iter()
+            .map(JsonDiagnostic::from)
+            .collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&report)
+        .unwrap_or_else(|e| panic!("check report is not serializable: {e}"));
     text.push('\n');
     text
 }

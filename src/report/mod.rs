@@ -1,9 +1,11 @@
 //! Rendering: the only place that turns results into text. One module per output format,
 //! chosen by a `match` on [`Format`].
 
+pub mod check;
 pub mod human;
 pub mod json;
-mod snippet;
+pub mod rules;
+pub mod snippet;
 
 use crate::load::PolicyTree;
 
@@ -21,5 +23,13 @@ pub fn render_validation(tree: &PolicyTree, format: Format, color: bool) -> Stri
     match format {
         Format::Human => human::render_validation(tree, color),
         Format::Json => json::render_validation(tree),
+    }
+}
+
+/// Renders the result of `check`.
+pub fn render_check(outcome: &check::CheckOutcome<'_>, format: Format, color: bool) -> String {
+    match format {
+        Format::Human => check::render(outcome, color),
+        Format::Json => json::render_check(outcome),
     }
 }

@@ -32,6 +32,65 @@ impl Style {
     }
 }
 
+/// One message to render: a headline, a primary location, related locations and notes.
+pub struct Entry<'a> {
+    /// `error`, `high`, ...
+    pub level: &'a str,
+    /// Whether the level is painted as an error (red) or a warning (yellow).
+    pub severe: bool,
+    /// Code or rule id shown in brackets.
+    pub code: &'a str,
+    pub message: &'a str,
+    pub file: &'a str,
+    pub span: Option<crate::yaml::Span>,
+    pub label: Option<&'a str>,
+    pub related: Vec<(&'a str, crate::yaml::Span, &'a str)>,
+    /// `= key: text` lines, in order.
+    pub notes: Vec<(&'a str, String)>,
+}
+
+impl<'a> Entry<'a> {
+    pub fn from_diagnostic(diagnostic: &'a Diagnostic) -> Self {
+        let mut notes = Vec::new();
+        if let Some(path) = &diagnostic.path {
+            notes.push(("path", path.to_string()));
+        }
+        if let Some(hint) = &diagnostic.hint {
+            notes.push(("help", hint.clone()));
+        }
+        Self {
+            level: match diagnostic.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
+            severe: diagnostic.severity == Severity::Error,
+            code: CODE_NAMES
+                .iter()
+                .find(|(c, _)| *c == diagnostic.code)
+                .map_or("", |(_, n)| n),
+            message: &diagnostic.message,
+            file: &diagnostic.file,
+            span: diagnostic.span,
+            label: diagnostic.label.as_deref(),
+            related: diagnostic
+                .related
+                .iter()
+                .map(|r| (r.file.as_str(), r.span, r.message.as_str()))
+                .collect(),
+            notes,
+        }
+    }
+}
+
+/// Kebab-case names of every code, computed once so entries can borrow them.
+static CODE_NAMES: std::sync::LazyLock<Vec<(crate::diagnostic::Code, String)>> =
+    std::sync::LazyLock::new(|| {
+        crate::diagnostic::Code::ALL
+            .iter()
+            .map(|c| (*c, c.as_str()))
+            .collect()
+    });
+
 /// Writes `diagnostic`; `source` returns the text of a file by its shown name, when known.
 pub fn write_diagnostic<'a>(
     out: &mut String,
@@ -39,70 +98,65 @@ pub fn write_diagnostic<'a>(
     source: &dyn Fn(&str) -> Option<&'a str>,
     style: Style,
 ) {
-    let head = match diagnostic.severity {
-        Severity::Error => style.red(&format!("error[{}]", diagnostic.code.as_str())),
-        Severity::Warning => style.yellow(&format!("warning[{}]", diagnostic.code.as_str())),
+    write_entry(out, &Entry::from_diagnostic(diagnostic), source, style);
+}
+
+/// Writes one entry in rustc's layout.
+pub fn write_entry<'a>(
+    out: &mut String,
+    entry: &Entry<'_>,
+    source: &dyn Fn(&str) -> Option<&'a str>,
+    style: Style,
+) {
+    let tag = format!("{}[{}]", entry.level, entry.code);
+    let head = if entry.severe {
+        style.red(&tag)
+    } else {
+        style.yellow(&tag)
     };
-    let _ = writeln!(out, "{head}: {}", style.bold(&diagnostic.message));
-    let gutter_width = diagnostic
+    let _ = writeln!(out, "{head}: {}", style.bold(entry.message));
+    let gutter_width = entry
         .span
         .iter()
-        .chain(diagnostic.related.iter().map(|r| &r.span))
+        .chain(entry.related.iter().map(|r| &r.1))
         .map(|s| s.line.to_string().len())
         .max()
         .unwrap_or(1);
     let pad = " ".repeat(gutter_width);
-    match diagnostic.span {
+    match entry.span {
         Some(span) => {
             let _ = writeln!(
                 out,
                 "{pad}{} {}:{}:{}",
                 style.blue("-->"),
-                diagnostic.file,
+                entry.file,
                 span.line,
                 span.column
             );
-            if let Some(text) = source(&diagnostic.file) {
-                write_snippet(
-                    out,
-                    text,
-                    span,
-                    diagnostic.label.as_deref(),
-                    gutter_width,
-                    style,
-                );
+            if let Some(text) = source(entry.file) {
+                write_snippet(out, text, span, entry.label, gutter_width, style);
             }
         }
         None => {
-            let _ = writeln!(out, "{pad}{} {}", style.blue("-->"), diagnostic.file);
+            let _ = writeln!(out, "{pad}{} {}", style.blue("-->"), entry.file);
         }
     }
-    for related in &diagnostic.related {
+    for (file, span, message) in &entry.related {
         let _ = writeln!(
             out,
             "{pad}{} {}:{}:{}",
             style.blue(":::"),
-            related.file,
-            related.span.line,
-            related.span.column
+            file,
+            span.line,
+            span.column
         );
-        if let Some(text) = source(&related.file) {
-            write_snippet(
-                out,
-                text,
-                related.span,
-                Some(&related.message),
-                gutter_width,
-                style,
-            );
+        if let Some(text) = source(file) {
+            write_snippet(out, text, *span, Some(message), gutter_width, style);
         }
     }
     let bar = style.blue("=");
-    if let Some(path) = &diagnostic.path {
-        let _ = writeln!(out, "{pad} {bar} path: {path}");
-    }
-    if let Some(hint) = &diagnostic.hint {
-        let _ = writeln!(out, "{pad} {bar} help: {hint}");
+    for (key, text) in &entry.notes {
+        let _ = writeln!(out, "{pad} {bar} {key}: {text}");
     }
     out.push('\n');
 }
@@ -134,11 +188,8 @@ fn write_snippet(
     let before: String = shown_line.chars().take(column).collect();
     let rest: String = shown_line.chars().skip(column).collect();
     let underline_chars = match span.len as usize {
-        0 => rest
-            .chars()
-            .take_while(|c| !c.is_whitespace())
-            .count()
-            .max(1),
+        // Collections have no length: underline the rest of the line they start on.
+        0 => rest.trim_end().chars().count().max(1),
         n => n.min(rest.chars().count().max(1)),
     };
     let underlined: String = rest.chars().take(underline_chars).collect();

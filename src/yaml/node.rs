@@ -191,11 +191,12 @@ impl From<RawNode> for Node {
             referenced,
             ..
         } = raw.0;
-        Node {
-            value,
-            span: Span::from_location(&referenced),
-            tag,
+        let mut span = Span::from_location(&referenced);
+        if matches!(value, Value::Seq(_) | Value::Map(_)) {
+            // A collection's location is where it starts; it has no length of its own.
+            span.len = 0;
         }
+        Node { value, span, tag }
     }
 }
 

@@ -1,0 +1,42 @@
+//! Embeds the bundled rule packs (`rules/<pack>/pack.yaml` and `rules.yaml`) in the binary, so
+//! `authaudit` runs from any directory. Packs are found by walking `rules/`, so adding a pack
+//! needs no code change.
+
+use std::fmt::Write;
+use std::path::Path;
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    println!("cargo:rerun-if-changed={}", root.display());
+    let mut packs: Vec<_> = std::fs::read_dir(&root)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                // A pack still being written (no rules.yaml yet) is left out rather than breaking the build;
+                // the test suite checks that every expected pack is bundled.
+                .filter(|p| p.join("pack.yaml").is_file() && p.join("rules.yaml").is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    packs.sort();
+    let mut code = String::from(
+        "/// (pack folder name, pack.yaml, rules.yaml) of every bundled pack.\npub const BUNDLED_PACKS: &[(&str, &str, &str)] = &[\n",
+    );
+    for pack in packs {
+        let name = pack.file_name().unwrap().to_string_lossy().into_owned();
+        for file in ["pack.yaml", "rules.yaml"] {
+            println!("cargo:rerun-if-changed={}", pack.join(file).display());
+        }
+        writeln!(
+            code,
+            "    ({name:?}, include_str!({:?}), include_str!({:?})),",
+            pack.join("pack.yaml").display().to_string(),
+            pack.join("rules.yaml").display().to_string()
+        )
+        .unwrap();
+    }
+    code.push_str("];\n");
+    let out = Path::new(&std::env::var("OUT_DIR").unwrap()).join("bundled_packs.rs");
+    std::fs::write(out, code).unwrap();
+}

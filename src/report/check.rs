@@ -1,0 +1,182 @@
+//! The terminal format of `authaudit check`: validation errors, then each finding as a
+//! rustc-style diagnostic (severity, rule id, location, snippet, citation, remediation), then
+//! a summary per severity and per pack.
+
+use super::snippet::{Entry, Style, write_diagnostic, write_entry};
+use crate::evaluate::{Evaluation, Finding};
+use crate::load::PolicyTree;
+use crate::rules::Severity;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Everything `check` reports.
+pub struct CheckOutcome<'a> {
+    pub tree: &'a PolicyTree,
+    pub evaluation: &'a Evaluation,
+    pub packs_run: Vec<String>,
+    pub fail_on: Severity,
+}
+
+impl CheckOutcome<'_> {
+    pub fn failing(&self) -> usize {
+        self.evaluation
+            .findings
+            .iter()
+            .filter(|f| f.severity >= self.fail_on)
+            .count()
+    }
+}
+
+/// The first paragraph of a Markdown text on one line (with the list it introduces, when it
+/// ends with a colon): the help line of a finding.
+pub fn first_paragraph(markdown: &str) -> String {
+    let flatten = |p: &str| p.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut paragraphs = markdown.trim().split("\n\n");
+    let first = flatten(paragraphs.next().unwrap_or_default());
+    match (first.ends_with(':'), paragraphs.next()) {
+        (true, Some(list)) => {
+            let mut items: Vec<String> = Vec::new();
+            for line in list.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                match line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")) {
+                    Some(item) => items.push(item.to_owned()),
+                    None => match items.last_mut() {
+                        Some(last) => {
+                            last.push(' ');
+                            last.push_str(line);
+                        }
+                        None => items.push(line.to_owned()),
+                    },
+                }
+            }
+            format!("{first} {}", items.join("; "))
+        }
+        _ => first,
+    }
+}
+
+fn entry(finding: &Finding) -> Entry<'_> {
+    let mut notes = vec![(
+        "flow",
+        format!(
+            "{}/{} (pack {})",
+            finding.service, finding.flow, finding.pack
+        ),
+    )];
+    for (citation, _) in &finding.citations {
+        let requirement = citation
+            .requirement
+            .as_ref()
+            .map(|r| format!(" [{r}]"))
+            .unwrap_or_default();
+        notes.push((
+            "note",
+            format!(
+                "{} {}: {}{requirement}",
+                citation.document, citation.section, citation.paraphrase
+            ),
+        ));
+    }
+    notes.push(("help", first_paragraph(&finding.remediation)));
+    Entry {
+        level: finding.severity.as_str(),
+        severe: finding.severity >= Severity::High,
+        code: &finding.rule_id,
+        message: &finding.message,
+        file: &finding.file,
+        span: Some(finding.span),
+        label: Some(&finding.title),
+        related: Vec::new(),
+        notes,
+    }
+}
+
+pub fn render(outcome: &CheckOutcome<'_>, color: bool) -> String {
+    let style = Style { color };
+    let tree = outcome.tree;
+    let source = |name: &str| {
+        tree.files
+            .iter()
+            .find(|f| f.shown == name)
+            .and_then(|f| f.text.as_deref())
+    };
+    let mut out = String::new();
+    for diagnostic in tree
+        .discovery
+        .iter()
+        .chain(tree.files.iter().flat_map(|f| &f.diagnostics))
+    {
+        write_diagnostic(&mut out, diagnostic, &source, style);
+    }
+    for finding in &outcome.evaluation.findings {
+        write_entry(&mut out, &entry(finding), &source, style);
+    }
+    for error in &outcome.evaluation.errors {
+        write_diagnostic(&mut out, error, &|_| None, style);
+    }
+    write_summary(&mut out, outcome, style);
+    out
+}
+
+fn write_summary(out: &mut String, outcome: &CheckOutcome<'_>, style: Style) {
+    let findings = &outcome.evaluation.findings;
+    let tree = outcome.tree;
+    let invalid: Vec<_> = tree.files.iter().filter(|f| !f.is_valid()).collect();
+    let _ = writeln!(
+        out,
+        "{}: {} files checked, {} valid, {} invalid; packs run: {}",
+        style.bold("summary"),
+        tree.files.len(),
+        tree.files.len() - invalid.len(),
+        invalid.len(),
+        if outcome.packs_run.is_empty() {
+            "none".to_owned()
+        } else {
+            outcome.packs_run.join(", ")
+        }
+    );
+    let by_severity: Vec<String> = Severity::ALL
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}",
+                findings.iter().filter(|f| f.severity == *s).count(),
+                s.as_str()
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "  findings: {} ({})",
+        findings.len(),
+        by_severity.join(", ")
+    );
+    let mut by_pack: BTreeMap<&str, usize> = BTreeMap::new();
+    for finding in findings {
+        *by_pack.entry(finding.pack.as_str()).or_default() += 1;
+    }
+    for (pack, count) in by_pack {
+        let _ = writeln!(out, "  {pack}: {count}");
+    }
+    for file in &invalid {
+        let _ = writeln!(
+            out,
+            "  failed: {} ({} errors)",
+            file.shown,
+            file.diagnostics.len()
+        );
+    }
+    for problem in &tree.discovery {
+        let _ = writeln!(
+            out,
+            "  not checked: {} ({})",
+            problem.file,
+            problem.code.as_str()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  {} at or above --fail-on {}",
+        outcome.failing(),
+        outcome.fail_on.as_str()
+    );
+}

@@ -1,0 +1,189 @@
+//! Rule packs as data: the records a pack manifest (`pack.yaml`) and its rule file
+//! (`rules.yaml`) deserialize into. They also derive the JSON Schema used to check pack files,
+//! so an unknown severity or a missing citation is reported like any policy error.
+
+use crate::model::{FlowKind, ServiceKind};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// `rules/<pack-id>/pack.yaml`: what the pack is and which documents it cites.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackManifest {
+    /// Stable pack id, e.g. `jp-fsa-jba-2020`; also the folder name.
+    #[schemars(regex(pattern = r"^[a-z0-9][a-z0-9-]{0,62}$"))]
+    pub id: String,
+    pub title: Text,
+    /// The body that issued the source documents (regulator, association, standard setter).
+    pub issuer: String,
+    /// ISO 3166-1 alpha-2 codes (or `EU`) of the services the pack applies to; `["*"]` for all.
+    #[schemars(length(min = 1))]
+    pub jurisdictions: Vec<String>,
+    /// Pack version, bumped when rules change meaning.
+    pub version: String,
+    /// The documents rules cite, by a local id.
+    #[schemars(length(min = 1))]
+    pub sources: Vec<SourceDocument>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A document a pack cites.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceDocument {
+    /// Local id that citations use, e.g. `JP-FSA20` (the ids of shared/regulations.md).
+    pub id: String,
+    pub title: String,
+    /// Publication date, `YYYY-MM-DD`.
+    #[schemars(regex(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
+    pub date: String,
+    /// How the document numbers its parts (Article, Section, 別紙, Requirement ...).
+    pub numbering: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// Text in English and Japanese.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    #[schemars(length(min = 1))]
+    pub en: String,
+    #[schemars(length(min = 1))]
+    pub ja: String,
+}
+
+/// `rules/<pack-id>/rules.yaml`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    #[schemars(length(min = 1))]
+    pub rules: Vec<RuleSpec>,
+}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// One rule as written in a pack.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Stable id, upper case, e.g. `JP-JBA-LINK-01`. Named after the weakness it flags.
+    #[schemars(regex(pattern = r"^[A-Z0-9][A-Z0-9-]{2,63}$"))]
+    pub id: String,
+    pub title: Text,
+    /// What the finding says, in both languages.
+    pub message: Text,
+    pub severity: Severity,
+    pub applies_to: AppliesTo,
+    /// CEL expression over the flow view; `true` means the rule fires.
+    #[schemars(length(min = 1))]
+    pub condition: String,
+    /// Where in the flow the finding points, as a YAML path relative to the flow
+    /// (`steps`, `limits.attempts`, `name_matching`). Falls back to the flow itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    #[schemars(length(min = 1))]
+    pub citations: Vec<Citation>,
+    /// Why the rule exists (Markdown).
+    #[schemars(length(min = 1))]
+    pub rationale: String,
+    /// What to change (Markdown).
+    #[schemars(length(min = 1))]
+    pub remediation: String,
+    /// Incidents the rule would have stopped (`docomo-koza-2020`, `paypay-2018`, `7pay-2019`).
+    #[serde(default)]
+    pub incidents: Vec<String>,
+    pub examples: Examples,
+}
+
+/// Which flows a rule looks at. Empty lists mean "all".
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppliesTo {
+    #[serde(default)]
+    pub service_kinds: Vec<ServiceKind>,
+    #[serde(default)]
+    pub flow_kinds: Vec<FlowKind>,
+}
+
+/// Where a rule comes from.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Citation {
+    /// Id of a document in the pack manifest's `sources`.
+    pub document: String,
+    /// Article, section or paragraph, in the document's own numbering.
+    #[schemars(length(min = 1))]
+    pub section: String,
+    /// A one-line paraphrase in our own words.
+    #[schemars(length(min = 1))]
+    pub paraphrase: String,
+    /// The requirement id in shared/regulations.md, where there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
+}
+
+/// A rule's own test vectors: policies it must fire on and policies it must pass.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Examples {
+    #[schemars(length(min = 1))]
+    pub fires: Vec<Example>,
+    #[schemars(length(min = 1))]
+    pub passes: Vec<Example>,
+}
+
+/// One example: a set of policy files evaluated together. The rule must fire (or stay silent)
+/// on the first file.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    /// What the example shows.
+    pub description: String,
+    /// Policy files as YAML text; the first is the one under test, the rest are services it
+    /// links to.
+    #[schemars(length(min = 1))]
+    pub policies: Vec<String>,
+}

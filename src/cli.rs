@@ -227,7 +227,11 @@ fn refuse_packs(set: &RuleSet) -> ExitCode {
     for diagnostic in &set.diagnostics {
         write_diagnostic(&mut out, diagnostic, &source, Style { color: false });
     }
-    let _ = writeln!(out, "rule packs refused: {} errors", set.diagnostics.len());
+    let _ = writeln!(
+        out,
+        "rule packs refused ({} problems)",
+        set.diagnostics.len()
+    );
     eprint!("{out}");
     ExitCode::from(EXIT_ERROR)
 }
@@ -354,7 +358,7 @@ fn rules(command: &RulesCommand) -> ExitCode {
             print_or_exit(
                 &format!(
                     "wrote {} pages to {}\n",
-                    subset.packs.len() + 1,
+                    subset.packs.len() + 2,
                     out.display()
                 ),
                 ExitCode::SUCCESS,

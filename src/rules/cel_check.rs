@@ -71,7 +71,7 @@ fn schema_of<'a>(
                     };
                     problems.push((
                         format!("the flow view has no field `{}` here", select.field),
-                        format!("{hint} (fields are listed in docs/rule-authoring.md)"),
+                        format!("{hint} (the fields are listed in docs/rules/flow-view.md)"),
                     ));
                     None
                 }

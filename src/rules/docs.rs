@@ -150,6 +150,11 @@ pub fn index_page(set: &RuleSet) -> String {
     let _ = writeln!(out, "# Rule packs\n");
     let _ = writeln!(
         out,
+        "Fields a condition can read: [flow-view.md](flow-view.md). How to write a rule: \
+         [../rule-authoring.md](../rule-authoring.md).\n"
+    );
+    let _ = writeln!(
+        out,
         "| pack | title | jurisdictions | rules |\n|---|---|---|---|"
     );
     for pack in &set.packs {
@@ -169,7 +174,10 @@ pub fn index_page(set: &RuleSet) -> String {
 
 /// Every generated file as (file name, contents).
 pub fn generate(set: &RuleSet) -> Vec<(String, String)> {
-    let mut files = vec![("README.md".to_owned(), index_page(set))];
+    let mut files = vec![
+        ("README.md".to_owned(), index_page(set)),
+        ("flow-view.md".to_owned(), view_reference()),
+    ];
     files.extend(
         set.packs
             .iter()
@@ -193,4 +201,53 @@ fn anchor(id: &str, title: &str) -> String {
             _ => None,
         })
         .collect()
+}
+
+/// The flow-view field reference, from the view's own doc comments.
+pub fn view_reference() -> String {
+    let schema = serde_json::to_value(schemars::schema_for!(crate::evaluate::view::View))
+        .unwrap_or_default();
+    let mut out = String::new();
+    let _ = writeln!(out, "{GENERATED}\n");
+    let _ = writeln!(out, "# The flow view\n");
+    let _ = writeln!(
+        out,
+        "A rule's `condition` is a CEL expression over two variables, `service` and `flow`. \
+         These are all the fields; a condition naming any other is refused when the pack loads.\n"
+    );
+    let sections = [
+        ("service", "ServiceView"),
+        ("flow", "FlowView"),
+        ("flow.delegated[]", "DelegateView"),
+    ];
+    for (prefix, definition) in sections {
+        let _ = writeln!(out, "## `{prefix}`\n");
+        let _ = writeln!(out, "| field | type | meaning |\n|---|---|---|");
+        let properties = schema
+            .pointer(&format!("/$defs/{definition}/properties"))
+            .and_then(|p| p.as_object());
+        for (name, field) in properties.into_iter().flatten() {
+            let kind = match field.get("type").and_then(|t| t.as_str()) {
+                Some("array") => {
+                    let item = field
+                        .pointer("/items/type")
+                        .and_then(|t| t.as_str())
+                        .unwrap_or("object");
+                    format!("list of {item}")
+                }
+                Some("integer") => "int".to_owned(),
+                Some("number") => "double".to_owned(),
+                Some("boolean") => "bool".to_owned(),
+                Some(other) => other.to_owned(),
+                None => "object".to_owned(),
+            };
+            let meaning = field
+                .get("description")
+                .and_then(|d| d.as_str())
+                .unwrap_or_default();
+            let _ = writeln!(out, "| `{prefix}.{name}` | {kind} | {} |", cell(meaning));
+        }
+        out.push('\n');
+    }
+    out.trim_end().to_owned() + "\n"
 }

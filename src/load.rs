@@ -57,6 +57,14 @@ pub struct PolicyTree {
 }
 
 impl PolicyTree {
+    /// The text of a loaded file by its shown name, for snippets.
+    pub fn text(&self, shown: &str) -> Option<&str> {
+        self.files
+            .iter()
+            .find(|f| f.shown == shown)
+            .and_then(|f| f.text.as_deref())
+    }
+
     pub fn policies(&self) -> impl Iterator<Item = (&LoadedFile, &Policy)> {
         self.files
             .iter()

@@ -2,6 +2,7 @@
 //! rustc-style diagnostic (severity, rule id, location, snippet, citation, remediation), then
 //! a summary per severity and per pack.
 
+use super::human::{write_failed_files, write_input_diagnostics};
 use super::snippet::{Entry, Style, write_diagnostic, write_entry};
 use crate::evaluate::{Evaluation, Finding};
 use crate::load::PolicyTree;
@@ -93,20 +94,9 @@ fn entry(finding: &Finding) -> Entry<'_> {
 pub fn render(outcome: &CheckOutcome<'_>, color: bool) -> String {
     let style = Style { color };
     let tree = outcome.tree;
-    let source = |name: &str| {
-        tree.files
-            .iter()
-            .find(|f| f.shown == name)
-            .and_then(|f| f.text.as_deref())
-    };
+    let source = |name: &str| tree.text(name);
     let mut out = String::new();
-    for diagnostic in tree
-        .discovery
-        .iter()
-        .chain(tree.files.iter().flat_map(|f| &f.diagnostics))
-    {
-        write_diagnostic(&mut out, diagnostic, &source, style);
-    }
+    write_input_diagnostics(&mut out, tree, style);
     for finding in &outcome.evaluation.findings {
         write_entry(&mut out, &entry(finding), &source, style);
     }
@@ -120,14 +110,14 @@ pub fn render(outcome: &CheckOutcome<'_>, color: bool) -> String {
 fn write_summary(out: &mut String, outcome: &CheckOutcome<'_>, style: Style) {
     let findings = &outcome.evaluation.findings;
     let tree = outcome.tree;
-    let invalid: Vec<_> = tree.files.iter().filter(|f| !f.is_valid()).collect();
+    let invalid = tree.files.iter().filter(|f| !f.is_valid()).count();
     let _ = writeln!(
         out,
         "{}: {} files checked, {} valid, {} invalid; packs run: {}",
         style.bold("summary"),
         tree.files.len(),
-        tree.files.len() - invalid.len(),
-        invalid.len(),
+        tree.files.len() - invalid,
+        invalid,
         if outcome.packs_run.is_empty() {
             "none".to_owned()
         } else {
@@ -157,22 +147,7 @@ fn write_summary(out: &mut String, outcome: &CheckOutcome<'_>, style: Style) {
     for (pack, count) in by_pack {
         let _ = writeln!(out, "  {pack}: {count}");
     }
-    for file in &invalid {
-        let _ = writeln!(
-            out,
-            "  failed: {} ({} errors)",
-            file.shown,
-            file.diagnostics.len()
-        );
-    }
-    for problem in &tree.discovery {
-        let _ = writeln!(
-            out,
-            "  not checked: {} ({})",
-            problem.file,
-            problem.code.as_str()
-        );
-    }
+    write_failed_files(out, tree);
     let _ = writeln!(
         out,
         "  {} at or above --fail-on {}",

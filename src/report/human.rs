@@ -6,32 +6,36 @@ use std::fmt::Write;
 
 pub fn render_validation(tree: &PolicyTree, color: bool) -> String {
     let style = Style { color };
-    let source = |name: &str| {
-        tree.files
-            .iter()
-            .find(|f| f.shown == name)
-            .and_then(|f| f.text.as_deref())
-    };
     let mut out = String::new();
-    for diagnostic in &tree.discovery {
-        write_diagnostic(&mut out, diagnostic, &source, style);
-    }
-    for file in &tree.files {
-        for diagnostic in &file.diagnostics {
-            write_diagnostic(&mut out, diagnostic, &source, style);
-        }
-    }
-    let failed: Vec<_> = tree.files.iter().filter(|f| !f.is_valid()).collect();
-    let valid = tree.files.len() - failed.len();
+    write_input_diagnostics(&mut out, tree, style);
+    let failed = tree.files.iter().filter(|f| !f.is_valid()).count();
     let _ = writeln!(
         out,
-        "{}: {} {} checked, {valid} valid, {} invalid",
+        "{}: {} {} checked, {} valid, {failed} invalid",
         style.bold("summary"),
         tree.files.len(),
         plural(tree.files.len(), "file", "files"),
-        failed.len()
+        tree.files.len() - failed,
     );
-    for file in &failed {
+    write_failed_files(&mut out, tree);
+    out
+}
+
+/// Every problem with the input: walking errors, then each file's diagnostics.
+pub fn write_input_diagnostics(out: &mut String, tree: &PolicyTree, style: Style) {
+    let source = |name: &str| tree.text(name);
+    for diagnostic in tree
+        .discovery
+        .iter()
+        .chain(tree.files.iter().flat_map(|f| &f.diagnostics))
+    {
+        write_diagnostic(out, diagnostic, &source, style);
+    }
+}
+
+/// Summary lines naming every file that failed and every path not checked.
+pub fn write_failed_files(out: &mut String, tree: &PolicyTree) {
+    for file in tree.files.iter().filter(|f| !f.is_valid()) {
         let count = file.diagnostics.len();
         let _ = writeln!(
             out,
@@ -48,7 +52,6 @@ pub fn render_validation(tree: &PolicyTree, color: bool) -> String {
             problem.code.as_str()
         );
     }
-    out
 }
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {

@@ -4,7 +4,7 @@
 use crate::evaluate::{PackSelection, evaluate};
 use crate::factors::Catalogue;
 use crate::load::{Loader, PolicyTree};
-use crate::report::check::CheckOutcome;
+use crate::report::check::{CheckOutcome, Lang};
 use crate::report::rules as rule_report;
 use crate::report::snippet::{Style, write_diagnostic};
 use crate::report::{self, Format};
@@ -139,6 +139,9 @@ struct CheckArgs {
     /// Findings at or above this severity make the exit code 1.
     #[arg(long, value_enum, default_value_t = Severity::High)]
     fail_on: Severity,
+    /// Language of finding titles and messages.
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    lang: Lang,
 }
 
 #[derive(Debug, Subcommand)]
@@ -270,6 +273,7 @@ fn check(args: &CheckArgs) -> ExitCode {
         evaluation: &evaluation,
         packs_run,
         fail_on: args.fail_on,
+        lang: args.lang,
     };
     let output = report::render_check(&outcome, args.input.format, args.input.color());
     // Invalid input outranks findings: a partial evaluation must not pass a CI gate.

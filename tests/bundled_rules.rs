@@ -247,3 +247,28 @@ fn check_report_on_the_bundled_policies_is_stable() {
     assert_eq!(first, run(), "same inputs must give byte-identical reports");
     insta::assert_snapshot!("check__bundled_policies", first);
 }
+
+#[test]
+fn japanese_texts_have_no_spaces_left_by_line_folding() {
+    // A `>` block folds line breaks into spaces, which is right for English and wrong between
+    // two Japanese characters.
+    let wide = |c: char| c as u32 >= 0x2E80;
+    let set = RuleSet::bundled();
+    let mut stray = Vec::new();
+    for (pack, rule) in set.rules() {
+        let texts = [&rule.spec.title.ja, &rule.spec.message.ja];
+        for text in texts
+            .into_iter()
+            .chain(std::iter::once(&pack.manifest.title.ja))
+        {
+            let chars: Vec<char> = text.chars().collect();
+            if chars
+                .windows(3)
+                .any(|w| wide(w[0]) && w[1] == ' ' && wide(w[2]))
+            {
+                stray.push(format!("{}: {text}", rule.spec.id));
+            }
+        }
+    }
+    assert!(stray.is_empty(), "{stray:#?}");
+}

@@ -8,7 +8,7 @@ pub mod view;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::factors::Catalogue;
 use crate::load::PolicyTree;
-use crate::rules::{Citation, Rule, RulePack, RuleSet, Severity};
+use crate::rules::{Citation, Rule, RulePack, RuleSet, Severity, Text};
 use crate::yaml::{Span, YamlPath};
 pub use facts::{build_views, name_of};
 use view::View;
@@ -19,8 +19,9 @@ pub struct Finding {
     pub rule_id: String,
     pub pack: String,
     pub severity: Severity,
-    pub title: String,
-    pub message: String,
+    /// Title and message in English and Japanese.
+    pub title: Text,
+    pub message: Text,
     pub file: String,
     pub span: Span,
     pub path: YamlPath,
@@ -114,8 +115,8 @@ pub fn evaluate(
                                 rule_id: rule.spec.id.clone(),
                                 pack: pack.manifest.id.clone(),
                                 severity: rule.spec.severity,
-                                title: rule.spec.title.en.clone(),
-                                message: rule.spec.message.en.clone(),
+                                title: rule.spec.title.clone(),
+                                message: rule.spec.message.clone(),
                                 file: file.shown.clone(),
                                 span,
                                 path,

@@ -16,6 +16,23 @@ pub struct CheckOutcome<'a> {
     pub evaluation: &'a Evaluation,
     pub packs_run: Vec<String>,
     pub fail_on: Severity,
+    pub lang: Lang,
+}
+
+/// Language of finding titles and messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    En,
+    Ja,
+}
+
+impl Lang {
+    pub fn pick(self, text: &crate::rules::Text) -> &str {
+        match self {
+            Lang::En => &text.en,
+            Lang::Ja => &text.ja,
+        }
+    }
 }
 
 impl CheckOutcome<'_> {
@@ -55,7 +72,7 @@ pub fn first_paragraph(markdown: &str) -> String {
     }
 }
 
-fn entry(finding: &Finding) -> Entry<'_> {
+fn entry(finding: &Finding, lang: Lang) -> Entry<'_> {
     let mut notes = vec![(
         "flow",
         format!(
@@ -82,10 +99,10 @@ fn entry(finding: &Finding) -> Entry<'_> {
         level: finding.severity.as_str(),
         severe: finding.severity >= Severity::High,
         code: &finding.rule_id,
-        message: &finding.message,
+        message: lang.pick(&finding.message),
         file: &finding.file,
         span: Some(finding.span),
-        label: Some(&finding.title),
+        label: Some(lang.pick(&finding.title)),
         related: Vec::new(),
         notes,
     }
@@ -98,7 +115,7 @@ pub fn render(outcome: &CheckOutcome<'_>, color: bool) -> String {
     let mut out = String::new();
     write_input_diagnostics(&mut out, tree, style);
     for finding in &outcome.evaluation.findings {
-        write_entry(&mut out, &entry(finding), &source, style);
+        write_entry(&mut out, &entry(finding, outcome.lang), &source, style);
     }
     for error in &outcome.evaluation.errors {
         write_diagnostic(&mut out, error, &|_| None, style);

@@ -136,11 +136,20 @@ fn check_exit_codes_follow_fail_on() {
     assert_eq!(finding["file"], bank);
     assert_eq!(finding["path"], "flows.link_bank.steps");
     assert_eq!(finding["line"], 14);
-    assert_eq!(finding["message"]["ja"], "口座連携には独立した二つの要素区分が必要です。");
+    assert_eq!(
+        finding["message"]["ja"],
+        "口座連携には独立した二つの要素区分が必要です。"
+    );
     // Titles and messages in Japanese on request.
     let (_, ja, _) = run(&[&base[..], &["--lang", "ja"]].concat());
-    assert!(ja.contains("high[INHOUSE-LINK-01]: 口座連携には独立した二つの要素区分が必要です。"), "{ja}");
-    assert!(ja.contains("口座連携が一つの要素区分のみに依存している"), "{ja}");
+    assert!(
+        ja.contains("high[INHOUSE-LINK-01]: 口座連携には独立した二つの要素区分が必要です。"),
+        "{ja}"
+    );
+    assert!(
+        ja.contains("口座連携が一つの要素区分のみに依存している"),
+        "{ja}"
+    );
     // Invalid input is exit 2 even when findings exist elsewhere.
     let (code, _, _) = run(&[
         "check",

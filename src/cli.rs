@@ -320,9 +320,10 @@ fn rules(command: &RulesCommand) -> ExitCode {
             print_or_exit(&text, ExitCode::SUCCESS)
         }
         RulesCommand::Explain { id, .. } => match set.rule(id) {
-            Some((pack, rule)) => {
-                print_or_exit(&rules::docs::rule_markdown(pack, rule), ExitCode::SUCCESS)
-            }
+            Some((pack, rule)) => print_or_exit(
+                &rules::docs::rule_markdown(pack, rule, true),
+                ExitCode::SUCCESS,
+            ),
             None => {
                 let ids: Vec<&str> = set.rules().map(|(_, r)| r.spec.id.as_str()).collect();
                 let hint = closest(id, ids.iter().copied()).map_or_else(

@@ -99,7 +99,7 @@ fn mutated_policies_never_panic_the_loader_or_the_rules() {
         .collect();
     let loader = Loader::new(Catalogue::bundled(), SizeBudget::default());
     let rules = RuleSet::bundled();
-    let mut rng = Rng(0x00A7_17A0_D17_2020);
+    let mut rng = Rng(0x000A_717A_0D17_2020);
     let (mut rejected, mut accepted) = (0, 0);
     for round in 0..300 {
         // Mutate one file of the tree per round and load the whole tree, so cross-file checks

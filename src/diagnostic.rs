@@ -48,6 +48,7 @@ pub enum Code {
     UnknownService,
     UnknownFlow,
     DelegationWithoutLinkingFlow,
+    AmbiguousDelegation,
     // Rule packs.
     CelSyntax,
     UnknownViewField,
@@ -92,6 +93,7 @@ impl Code {
         Code::UnknownService,
         Code::UnknownFlow,
         Code::DelegationWithoutLinkingFlow,
+        Code::AmbiguousDelegation,
         Code::CelSyntax,
         Code::UnknownViewField,
         Code::UnknownCitationDocument,

@@ -136,11 +136,26 @@ fn check_references(file: &LoadedFile, services: &BTreeMap<&str, Declared<'_>>) 
                 }
                 Some(_) => {}
                 None => {
-                    let has_linking = declared
+                    let linking: Vec<&str> = declared
                         .flows
-                        .values()
-                        .any(|kind| *kind == Some("account_linking"));
-                    if !has_linking {
+                        .iter()
+                        .filter(|(_, kind)| **kind == Some("account_linking"))
+                        .map(|(id, _)| *id)
+                        .collect();
+                    if linking.len() > 1 {
+                        found.push(
+                            at(
+                                &path.key("service"),
+                                Code::AmbiguousDelegation,
+                                format!(
+                                    "`{target}` has {} account_linking flows; which one is meant?",
+                                    linking.len()
+                                ),
+                            )
+                            .with_hint(format!("add `flow:` with one of: {}", linking.join(", "))),
+                        );
+                    }
+                    if linking.is_empty() {
                         found.push(
                             at(
                                 &path.key("service"),

@@ -39,7 +39,13 @@ pub fn rule_markdown(pack: &RulePack, rule: &Rule, with_policies: bool) -> Strin
             flows.join(", ")
         }
     );
-    let _ = writeln!(out, "- **Condition (CEL):** `{}`", spec.condition.trim());
+    // Inline code cannot hold line breaks: show a multi-line condition on one line.
+    let condition = spec
+        .condition
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let _ = writeln!(out, "- **Condition (CEL):** `{condition}`");
     if !spec.incidents.is_empty() {
         let _ = writeln!(
             out,

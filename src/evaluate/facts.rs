@@ -79,6 +79,7 @@ pub fn own_flow_view(policy: &Policy, id: &str, flow: &Flow, catalogue: &Catalog
     let attempt_max = attempts.and_then(|a| a.max).filter(|_| attempt_limited);
     let mut factors = BTreeSet::new();
     let mut counting = BTreeSet::new();
+    let mut enumerable = BTreeSet::new();
     let mut categories = BTreeSet::new();
     let mut has_delivered = false;
     let mut supplied = false;
@@ -97,6 +98,11 @@ pub fn own_flow_view(policy: &Policy, id: &str, flow: &Flow, catalogue: &Catalog
             has_delivered |= delivered;
             supplied |= to_attacker;
             restricted |= factor.restricted;
+            if factor.key_space.is_some()
+                || (factor.secret && factor.category == Category::Knowledge)
+            {
+                enumerable.insert(name.clone());
+            }
             if factor.counts() {
                 counting.insert(name.clone());
                 categories.insert(name_of(&factor.category));
@@ -128,6 +134,7 @@ pub fn own_flow_view(policy: &Policy, id: &str, flow: &Flow, catalogue: &Catalog
         factors: factors.into_iter().collect(),
         counting_factors: counting.iter().cloned().collect(),
         non_counting_factors: non_counting,
+        enumerable_factors: enumerable.into_iter().collect(),
         independent_categories: categories
             .iter()
             .filter(|c| *c != &name_of(&Category::None))
@@ -343,5 +350,92 @@ fn collect_initiators(
                 out.insert(service.clone());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::Loader;
+    use crate::source::SizeBudget;
+
+    const HEAD: &str = "version: 1\nservice: {id: SERVICE, name: n, kind: KIND, jurisdiction: JP, as_of: 2020-09-01, sources: [{title: t}]}\n";
+
+    fn views(files: &[(&str, &str, &str)]) -> BTreeMap<FlowKey, View> {
+        let loader = Loader::new(Catalogue::bundled(), SizeBudget::default());
+        let texts: Vec<(String, String)> = files
+            .iter()
+            .map(|(id, kind, body)| {
+                (
+                    format!("{id}.yaml"),
+                    HEAD.replace("SERVICE", id).replace("KIND", kind) + body,
+                )
+            })
+            .collect();
+        let tree = loader.load_texts(&texts);
+        for file in &tree.files {
+            assert!(file.is_valid(), "{:#?}", file.diagnostics);
+        }
+        let policies: Vec<&Policy> = tree.policies().map(|(_, p)| p).collect();
+        build_views(&policies, loader.catalogue())
+    }
+
+    fn flow<'a>(views: &'a BTreeMap<FlowKey, View>, service: &str, flow: &str) -> &'a FlowView {
+        &views[&(service.to_owned(), flow.to_owned())].flow
+    }
+
+    #[test]
+    fn pin_guess_chance_follows_the_attempt_limit() {
+        let limited = "flows:\n  link:\n    kind: account_linking\n    steps: [{verify: [holder_name, account_number, cash_card_pin]}]\n    limits: {attempts: {scope: account, max: 5, lockout: permanent}}\n";
+        let unlimited = "flows:\n  link:\n    kind: account_linking\n    steps: [{verify: [holder_name, account_number, cash_card_pin]}]\n    limits: {attempts: {scope: none}}\n";
+        let v = views(&[("a", "bank", limited), ("b", "bank", unlimited)]);
+        let a = flow(&v, "a", "link");
+        assert!((a.guess_chance - 5.0 / 10_000.0).abs() < 1e-12);
+        assert_eq!(a.independent_categories, 1);
+        assert_eq!(a.categories, ["knowledge"]);
+        assert_eq!(a.non_counting_factors, ["account_number", "holder_name"]);
+        assert_eq!(a.enumerable_factors, ["cash_card_pin"]);
+        assert!(a.attempt_limited && a.attempt_max == 5);
+        let b = flow(&v, "b", "link");
+        assert!((b.guess_chance - 1.0).abs() < 1e-12);
+        assert!(b.attempts_described && !b.attempt_limited);
+    }
+
+    #[test]
+    fn codes_to_a_supplied_contact_are_free_for_the_attacker() {
+        let reset = "flows:\n  reset:\n    kind: password_reset\n    steps:\n      - verify: [email_address, date_of_birth]\n      - verify: [email_link]\n        delivered_to: contact_supplied_in_flow\n    limits: {attempts: {scope: account, max: 3, lockout: permanent}}\n";
+        let v = views(&[("p", "code_payment", reset)]);
+        let r = flow(&v, "p", "reset");
+        assert!(r.codes_to_supplied_contact && !r.codes_to_registered_contact_only);
+        assert_eq!(r.independent_categories, 0);
+        assert!((r.guess_chance - 1.0).abs() < 1e-12, "{}", r.guess_chance);
+    }
+
+    #[test]
+    fn delegation_is_followed_through_gateways_and_initiators_back() {
+        let wallet = "flows:\n  open:\n    kind: registration\n    identity_proofing: {level: email_only}\n    steps: [{verify: [email_otp], delivered_to: contact_supplied_in_flow}]\n  link:\n    kind: account_linking\n    steps: [{verify: [account_number]}]\n    delegates_to: [{service: gw}]\n";
+        let gateway = "flows:\n  link:\n    kind: account_linking\n    steps: [{verify: [account_number]}]\n    initiated_by: [wallet]\n    delegates_to: [{service: weak}, {service: strong}]\n";
+        let weak = "flows:\n  link:\n    kind: account_linking\n    steps: [{verify: [holder_name, account_number, cash_card_pin]}]\n    initiated_by: [gw]\n";
+        let strong = "flows:\n  link:\n    kind: account_linking\n    steps: [{verify: [cash_card_pin]}, {verify: [sms_otp], delivered_to: registered_contact}]\n    initiated_by: [gw]\n";
+        let v = views(&[
+            ("wallet", "fund_transfer_operator", wallet),
+            ("gw", "linking_gateway", gateway),
+            ("weak", "bank", weak),
+            ("strong", "bank", strong),
+        ]);
+        let link = flow(&v, "wallet", "link");
+        let delegated: Vec<&str> = link.delegated.iter().map(|d| d.flow.as_str()).collect();
+        assert_eq!(delegated, ["strong/link", "weak/link"]);
+        assert_eq!(link.weakest_delegate_categories, 1);
+        assert_eq!(
+            v[&("wallet".to_owned(), "link".to_owned())]
+                .service
+                .proofing_level,
+            1
+        );
+        let bank = flow(&v, "weak", "link");
+        assert_eq!(bank.initiators, ["wallet"]);
+        assert_eq!(bank.weakest_initiator_proofing_level, 1);
+        assert_eq!(flow(&v, "strong", "link").independent_categories, 2);
     }
 }

@@ -63,6 +63,10 @@ pub struct FlowView {
     /// Factors that prove nothing: non-secrets (name, account number, date of birth, card
     /// data) and factors of category none (email codes and links).
     pub non_counting_factors: Vec<String>,
+    /// Factors an online guesser can search: those with a key space in the catalogue (PINs,
+    /// one-time codes, a card's security code and expiry) and knowledge secrets without one
+    /// (passwords, answers to questions).
+    pub enumerable_factors: Vec<String>,
     /// Distinct categories of the counting factors, sorted.
     pub categories: Vec<String>,
     /// Number of independent categories among the counting factors (0 to 3). Non-secrets do

@@ -28,6 +28,8 @@ pub fn parse(file: &str, text: &str) -> Result<Node, Diagnostic> {
     let options = serde_saphyr::options! {
         budget: Some(budget),
         duplicate_keys: DuplicateKeyPolicy::LastWins,
+        // YAML 1.2 core schema: only true/false are booleans, so `name: NO` stays a string.
+        strict_booleans: true,
     };
     let parsed: Result<Option<node::RawNode>, _> =
         serde_saphyr::from_str_with_options(text, options);
@@ -172,5 +174,33 @@ fn display_tag(tag: &str) -> String {
     match tag.strip_prefix("tag:yaml.org,2002:") {
         Some(rest) => format!("!!{rest}"),
         None => tag.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_1_1_booleans_stay_strings() {
+        let tree = parse("t.yaml", "name: NO\nshort: n\nflag: true\n").unwrap();
+        let json = tree.to_json();
+        assert_eq!(json["name"], "NO");
+        assert_eq!(json["short"], "n");
+        assert_eq!(json["flag"], true);
+    }
+
+    #[test]
+    fn spans_are_one_based_line_and_column() {
+        let tree = parse("t.yaml", "a:\n  b: [x, yy]\n").unwrap();
+        let node = tree
+            .get(&YamlPath::root().key("a").key("b").index(1))
+            .unwrap();
+        assert_eq!(
+            (node.span.line, node.span.column, node.span.len),
+            (2, 10, 2)
+        );
+        let key = tree.key_span(&YamlPath::root().key("a").key("b")).unwrap();
+        assert_eq!((key.line, key.column), (2, 3));
     }
 }

@@ -51,8 +51,9 @@ pub fn first_paragraph(markdown: &str) -> String {
     let flatten = |p: &str| p.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut paragraphs = markdown.trim().split("\n\n");
     let first = flatten(paragraphs.next().unwrap_or_default());
+    let is_list = |p: &str| p.trim_start().starts_with("- ") || p.trim_start().starts_with("* ");
     match (first.ends_with(':'), paragraphs.next()) {
-        (true, Some(list)) => {
+        (true, Some(list)) if is_list(list) => {
             let mut items: Vec<String> = Vec::new();
             for line in list.lines().map(str::trim).filter(|l| !l.is_empty()) {
                 match line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")) {
@@ -171,4 +172,20 @@ fn write_summary(out: &mut String, outcome: &CheckOutcome<'_>, style: Style) {
         outcome.failing(),
         outcome.fail_on.as_str()
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_paragraph;
+
+    #[test]
+    fn help_line_is_the_first_paragraph_with_its_list() {
+        let md = "Add a second element, for example:\n\n- an app approval\n  on a bound device\n- a passkey\n\nMore text.";
+        assert_eq!(
+            first_paragraph(md),
+            "Add a second element, for example: an app approval on a bound device; a passkey"
+        );
+        let fenced = "Declare a limit:\n\n```yaml\nlimits: {}\n```";
+        assert_eq!(first_paragraph(fenced), "Declare a limit:");
+    }
 }

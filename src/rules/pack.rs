@@ -35,8 +35,9 @@ pub struct SourceDocument {
     /// Local id that citations use, e.g. `JP-FSA20` (the ids of shared/regulations.md).
     pub id: String,
     pub title: String,
-    /// Publication date, `YYYY-MM-DD`.
-    #[schemars(regex(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
+    /// Publication date, `YYYY-MM-DD`, or `YYYY-MM` when only the month is on record (never
+    /// guess a day).
+    #[schemars(regex(pattern = r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$"))]
     pub date: String,
     /// How the document numbers its parts (Article, Section, 別紙, Requirement ...).
     pub numbering: String,

@@ -83,7 +83,7 @@ pub fn own_flow_view(policy: &Policy, id: &str, flow: &Flow, catalogue: &Catalog
     let mut categories = BTreeSet::new();
     let mut has_delivered = false;
     let mut supplied = false;
-    let (mut restricted, mut phishing, mut replay) = (false, false, true);
+    let (mut restricted, mut phishing, mut replay, mut any_replay) = (false, false, true, false);
     let mut step_chances = Vec::new();
     for step in &flow.steps {
         let mut chance = 1.0_f64;
@@ -108,6 +108,7 @@ pub fn own_flow_view(policy: &Policy, id: &str, flow: &Flow, catalogue: &Catalog
                 categories.insert(name_of(&factor.category));
                 phishing |= factor.phishing_resistant;
                 replay &= factor.replay_resistant;
+                any_replay |= factor.replay_resistant;
             }
             chance *= match (to_attacker, factor.key_space, factor.secret) {
                 // The requester chose where the code goes: they simply read it.
@@ -122,7 +123,7 @@ pub fn own_flow_view(policy: &Policy, id: &str, flow: &Flow, catalogue: &Catalog
         step_chances.push(chance);
     }
     let event = name_of(&event_of(flow.kind));
-    let registered_notice = policy.notifications.iter().any(|n| {
+    let registered_notice = policy.notifications.iter().find(|n| {
         name_of(&n.event) == event
             && matches!(n.recipient, Recipient::RegisteredContact | Recipient::Both)
     });
@@ -146,10 +147,16 @@ pub fn own_flow_view(policy: &Policy, id: &str, flow: &Flow, catalogue: &Catalog
         uses_restricted_factor: restricted,
         phishing_resistant: phishing,
         replay_resistant: replay && !counting.is_empty(),
+        any_replay_resistant: any_replay,
         attempts_described: attempts.is_some(),
         attempt_limited,
         attempt_max: attempt_max.map_or(0, i64::from),
         attempt_scope: attempts.map_or_else(|| "unknown".to_owned(), |a| name_of(&a.scope)),
+        lockout_seconds: attempts
+            .filter(|a| a.lockout == Some(Lockout::Temporary))
+            .and_then(|a| a.lockout_duration.as_deref())
+            .and_then(|d| parse_duration(d).ok())
+            .map_or(0, |s| i64::try_from(s).unwrap_or(i64::MAX)),
         lockout: attempts
             .and_then(|a| a.lockout)
             .map(|l: Lockout| name_of(&l))
@@ -170,7 +177,17 @@ pub fn own_flow_view(policy: &Policy, id: &str, flow: &Flow, catalogue: &Catalog
             .as_deref()
             .and_then(|d| parse_duration(d).ok())
             .map_or(0, |s| i64::try_from(s).unwrap_or(i64::MAX)),
-        notifies_holder: registered_notice,
+        notifies_holder: registered_notice.is_some(),
+        notification_timing: registered_notice.map_or_else(
+            || "none".to_owned(),
+            |n| {
+                n.timing
+                    .map_or_else(|| "unspecified".to_owned(), |t| name_of(&t))
+            },
+        ),
+        notification_threshold: registered_notice
+            .and_then(|n| n.threshold)
+            .map_or(0, |t| i64::try_from(t).unwrap_or(i64::MAX)),
         delegates: !flow.delegates_to.is_empty(),
         delegated: Vec::new(),
         weakest_delegate_categories: -1,
@@ -399,6 +416,20 @@ mod tests {
         let b = flow(&v, "b", "link");
         assert!((b.guess_chance - 1.0).abs() < 1e-12);
         assert!(b.attempts_described && !b.attempt_limited);
+    }
+
+    #[test]
+    fn lockout_and_notification_timing_are_exposed() {
+        let bank = "flows:\n  link:\n    kind: account_linking\n    steps: [{verify: [cash_card_pin]}, {verify: [app_push], delivered_to: registered_contact}]\n    limits: {attempts: {scope: account, max: 5, lockout: temporary, lockout_duration: 30m}}\nnotifications:\n  - {event: account_linked, channels: [push], recipient: registered_contact, timing: immediate}\n  - {event: charge, channels: [email], recipient: new_contact}\n";
+        let v = views(&[("k", "bank", bank)]);
+        let link = flow(&v, "k", "link");
+        assert_eq!(link.lockout_seconds, 1_800);
+        assert!(link.notifies_holder && link.notification_timing == "immediate");
+        // The PIN can be replayed; the app approval cannot.
+        assert!(link.any_replay_resistant && !link.replay_resistant);
+        let service = &v[&("k".to_owned(), "link".to_owned())].service;
+        assert_eq!(service.notifies, ["account_linked"]);
+        assert_eq!(service.notifies_new_contact_only, ["charge"]);
     }
 
     #[test]

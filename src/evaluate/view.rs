@@ -85,6 +85,8 @@ pub struct FlowView {
     pub phishing_resistant: bool,
     /// Whether every counting factor is replay-resistant (false when none counts).
     pub replay_resistant: bool,
+    /// Whether at least one counting factor is replay-resistant (NIST AAL2).
+    pub any_replay_resistant: bool,
     /// Whether the failed-attempt limit is described at all.
     pub attempts_described: bool,
     /// Whether failed attempts are limited (described with a scope other than `none`).
@@ -96,6 +98,8 @@ pub struct FlowView {
     pub attempt_scope: String,
     /// `temporary`, `permanent`, or `""`.
     pub lockout: String,
+    /// How long a temporary lockout lasts, in seconds; 0 when permanent or not limited.
+    pub lockout_seconds: i64,
     /// Chance that an online guesser passes each step, in step order: the product over the
     /// step's factors of min(1, attempts / key space) for factors with a key space (attempts
     /// is `attempt_max`; without a limit any such factor gives 1), 1 for a non-secret without
@@ -116,6 +120,12 @@ pub struct FlowView {
     /// charge → `charge`, password_reset → `password_changed`, ...) on a contact registered
     /// before the event.
     pub notifies_holder: bool,
+    /// When that notice goes out: `immediate`, `batched`, `unspecified` (no timing given), or
+    /// `none` when there is no such notice.
+    pub notification_timing: String,
+    /// Amount at or above which that notice is sent; 0 when every event is notified or there
+    /// is no notice.
+    pub notification_threshold: i64,
     /// Whether this flow hands authentication to other services' flows (`delegates_to`).
     pub delegates: bool,
     /// The flows that finally authenticate the holder for this one, following delegation

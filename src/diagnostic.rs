@@ -54,8 +54,6 @@ pub enum Code {
     UnknownViewField,
     UnknownCitationDocument,
     DuplicateRuleId,
-    UnknownRule,
-    UnknownPack,
     RuleEvaluation,
 }
 
@@ -98,8 +96,6 @@ impl Code {
         Code::UnknownViewField,
         Code::UnknownCitationDocument,
         Code::DuplicateRuleId,
-        Code::UnknownRule,
-        Code::UnknownPack,
         Code::RuleEvaluation,
     ];
 

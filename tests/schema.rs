@@ -95,3 +95,16 @@ fn docs_schema_file_is_current() {
         "docs/policy.schema.json is stale: run `cargo run -- schema > docs/policy.schema.json`"
     );
 }
+
+#[test]
+fn every_diagnostic_code_is_documented() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md");
+    let docs = std::fs::read_to_string(path).unwrap();
+    for code in authaudit::diagnostic::Code::ALL {
+        let name = code.as_str();
+        assert!(
+            docs.contains(&format!("| `{name}` |")),
+            "docs/diagnostics.md lacks `{name}`"
+        );
+    }
+}

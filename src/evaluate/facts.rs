@@ -136,10 +136,8 @@ pub fn own_flow_view(policy: &Policy, id: &str, flow: &Flow, catalogue: &Catalog
         counting_factors: counting.iter().cloned().collect(),
         non_counting_factors: non_counting,
         enumerable_factors: enumerable.into_iter().collect(),
-        independent_categories: categories
-            .iter()
-            .filter(|c| *c != &name_of(&Category::None))
-            .count() as i64,
+        // Only counting factors add a category, and none of them is of category `none`.
+        independent_categories: categories.len() as i64,
         categories: categories.into_iter().collect(),
         has_delivered_factor: has_delivered,
         codes_to_registered_contact_only: !supplied,
@@ -220,6 +218,10 @@ pub fn build_views(policies: &[&Policy], catalogue: &Catalogue) -> BTreeMap<Flow
         }
     }
     let initiators = initiator_map(policies, &by_id);
+    let proofing: BTreeMap<String, i64> = views
+        .iter()
+        .map(|((service, _), view)| (service.clone(), view.service.proofing_level))
+        .collect();
     let keys: Vec<FlowKey> = views.keys().cloned().collect();
     for key in keys {
         let policy = by_id[key.0.as_str()];
@@ -247,8 +249,8 @@ pub fn build_views(policies: &[&Policy], catalogue: &Catalogue) -> BTreeMap<Flow
         );
         let weakest_initiator = starters
             .iter()
-            .filter_map(|id| by_id.get(id.as_str()))
-            .map(|p| service_view(p).proofing_level)
+            .filter_map(|id| proofing.get(id))
+            .copied()
             .filter(|level| *level >= 0)
             .min()
             .unwrap_or(-1);

@@ -8,6 +8,7 @@ pub mod view;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::factors::Catalogue;
 use crate::load::PolicyTree;
+use crate::model::{FlowKind, ServiceKind};
 use crate::rules::{Citation, Rule, RulePack, RuleSet, Severity, Text};
 use crate::yaml::{Span, YamlPath};
 pub use facts::{build_views, name_of};
@@ -81,7 +82,7 @@ pub fn evaluate(
             .iter()
             .filter(|p| selection.includes(p, &policy.service.jurisdiction))
             .collect();
-        for flow_id in policy.flows.keys() {
+        for (flow_id, flow) in &policy.flows {
             let Some(view) = views.get(&(policy.service.id.clone(), flow_id.clone())) else {
                 continue;
             };
@@ -98,7 +99,11 @@ pub fn evaluate(
             };
             let flow_path = YamlPath::root().key("flows").key(flow_id.clone());
             for pack in &packs {
-                for rule in pack.rules.iter().filter(|r| applies(r, view)) {
+                for rule in pack
+                    .rules
+                    .iter()
+                    .filter(|r| applies(r, policy.service.kind, flow.kind))
+                {
                     match fires(rule, &context) {
                         Ok(false) => {}
                         Ok(true) => {
@@ -150,14 +155,11 @@ pub fn evaluate(
     result
 }
 
-fn applies(rule: &Rule, view: &View) -> bool {
+/// Whether `rule` looks at flows of `kind` in services of `service_kind`.
+fn applies(rule: &Rule, service_kind: ServiceKind, kind: FlowKind) -> bool {
     let to = &rule.spec.applies_to;
-    (to.service_kinds.is_empty()
-        || to
-            .service_kinds
-            .iter()
-            .any(|k| name_of(k) == view.service.kind))
-        && (to.flow_kinds.is_empty() || to.flow_kinds.iter().any(|k| name_of(k) == view.flow.kind))
+    (to.service_kinds.is_empty() || to.service_kinds.contains(&service_kind))
+        && (to.flow_kinds.is_empty() || to.flow_kinds.contains(&kind))
 }
 
 fn context_for(view: &View) -> Result<cel::Context<'static, 'static>, String> {

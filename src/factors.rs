@@ -50,6 +50,10 @@ pub struct Factor {
     /// A NIST SP 800-63B "restricted" authenticator.
     #[serde(default)]
     pub restricted: bool,
+    /// For a multi-factor authenticator: the second category it proves when used, through
+    /// the biometric or PIN that unlocks it on the holder's device or card.
+    #[serde(default)]
+    pub unlock: Option<Category>,
     /// Requirement ids (shared/regulations.md) that justify the category assignment.
     #[serde(default)]
     pub basis: Vec<String>,

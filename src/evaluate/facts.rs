@@ -106,6 +106,9 @@ pub fn own_flow_view(policy: &Policy, id: &str, flow: &Flow, catalogue: &Catalog
             if factor.counts() {
                 counting.insert(name.clone());
                 categories.insert(name_of(&factor.category));
+                if let Some(unlock) = factor.unlock {
+                    categories.insert(name_of(&unlock));
+                }
                 phishing |= factor.phishing_resistant;
                 replay &= factor.replay_resistant;
                 any_replay |= factor.replay_resistant;
@@ -432,6 +435,16 @@ mod tests {
         let service = &v[&("k".to_owned(), "link".to_owned())].service;
         assert_eq!(service.notifies, ["account_linked"]);
         assert_eq!(service.notifies_new_contact_only, ["charge"]);
+    }
+
+    #[test]
+    fn a_passkey_counts_its_unlock_as_a_second_category() {
+        let app = "flows:\n  login:\n    kind: login\n    steps: [{verify: [passkey]}]\n";
+        let v = views(&[("w", "code_payment", app)]);
+        let login = flow(&v, "w", "login");
+        assert_eq!(login.categories, ["inherence", "possession"]);
+        assert_eq!(login.independent_categories, 2);
+        assert!(login.phishing_resistant);
     }
 
     #[test]

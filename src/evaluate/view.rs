@@ -67,7 +67,8 @@ pub struct FlowView {
     /// one-time codes, a card's security code and expiry) and knowledge secrets without one
     /// (passwords, answers to questions).
     pub enumerable_factors: Vec<String>,
-    /// Distinct categories of the counting factors, sorted.
+    /// Distinct categories of the counting factors, sorted; a multi-factor authenticator adds
+    /// the category of what unlocks it (a passkey's biometric: inherence).
     pub categories: Vec<String>,
     /// Number of independent categories among the counting factors (0 to 3). Non-secrets do
     /// not count as knowledge, so name + account number + PIN is 1.

@@ -1,7 +1,7 @@
 //! The command line: parses arguments, runs the pipeline, prints through the report layer and
 //! maps results to exit codes (0 clean, 1 invalid input found, 2 usage or I/O error).
 
-use crate::evaluate::{PackSelection, evaluate};
+use crate::evaluate::{PackSelection, evaluate, name_of};
 use crate::factors::Catalogue;
 use crate::load::{Loader, PolicyTree};
 use crate::report::check::{CheckOutcome, Lang};
@@ -373,31 +373,23 @@ fn rules(command: &RulesCommand) -> ExitCode {
 }
 
 fn factor_table(catalogue: &Catalogue) -> String {
-    let mut out = String::from(
-        "factor                 category    secret  key space   delivered  description\n",
+    let mut out = format!(
+        "{:<22} {:<11} {:<7} {:<10} {:<10} {:<10} description\n",
+        "factor", "category", "secret", "key space", "delivered", "unlock"
     );
     for f in &catalogue.factors {
-        let category = serde_json::to_value(f.category)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let delivered = f
-            .delivered_by
-            .and_then(|d| serde_json::to_value(d).ok())
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_else(|| "-".to_owned());
-        let key_space = f
-            .key_space
-            .map_or_else(|| "-".to_owned(), |k| k.to_string());
-        out.push_str(&format!(
-            "{:<22} {:<11} {:<7} {:<11} {:<10} {}\n",
+        let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
+        let _ = writeln!(
+            out,
+            "{:<22} {:<11} {:<7} {:<10} {:<10} {:<10} {}",
             f.name,
-            category,
+            name_of(&f.category),
             if f.secret { "yes" } else { "no" },
-            key_space,
-            delivered,
+            or_dash(f.key_space.map(|k| k.to_string())),
+            or_dash(f.delivered_by.map(|d| name_of(&d))),
+            or_dash(f.unlock.map(|u| name_of(&u))),
             f.description
-        ));
+        );
     }
     out
 }

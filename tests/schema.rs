@@ -108,3 +108,50 @@ fn every_diagnostic_code_is_documented() {
         );
     }
 }
+
+#[test]
+fn factors_command_lists_the_whole_catalogue() {
+    let output = Command::cargo_bin("authaudit")
+        .unwrap()
+        .arg("factors")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let catalogue = Catalogue::bundled();
+    assert_eq!(text.lines().count(), catalogue.factors.len() + 1);
+    let pin = text
+        .lines()
+        .find(|l| l.starts_with("cash_card_pin "))
+        .unwrap();
+    assert!(pin.contains("knowledge") && pin.contains("10000"), "{pin}");
+    let name = text
+        .lines()
+        .find(|l| l.starts_with("holder_name "))
+        .unwrap();
+    assert!(name.contains(" none ") && name.contains(" no "), "{name}");
+}
+
+#[test]
+fn help_and_version_exit_zero() {
+    for args in [
+        &["--help"][..],
+        &["--version"],
+        &["check", "--help"],
+        &["rules", "--help"],
+    ] {
+        let output = Command::cargo_bin("authaudit")
+            .unwrap()
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}");
+        assert!(!output.stdout.is_empty(), "{args:?}");
+    }
+    let output = Command::cargo_bin("authaudit")
+        .unwrap()
+        .arg("frobnicate")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}

@@ -2,7 +2,7 @@
 //! rustc-style diagnostic (severity, rule id, location, snippet, citation, remediation), then
 //! a summary per severity and per pack.
 
-use super::human::{write_failed_files, write_input_diagnostics};
+use super::human::{plural, write_failed_files, write_input_diagnostics};
 use super::snippet::{Entry, Style, write_diagnostic, write_entry};
 use crate::evaluate::{Evaluation, Finding};
 use crate::load::PolicyTree;
@@ -131,9 +131,10 @@ fn write_summary(out: &mut String, outcome: &CheckOutcome<'_>, style: Style) {
     let invalid = tree.files.iter().filter(|f| !f.is_valid()).count();
     let _ = writeln!(
         out,
-        "{}: {} files checked, {} valid, {} invalid; packs run: {}",
+        "{}: {} {} checked, {} valid, {} invalid; packs run: {}",
         style.bold("summary"),
         tree.files.len(),
+        plural(tree.files.len(), "file", "files"),
         tree.files.len() - invalid,
         invalid,
         if outcome.packs_run.is_empty() {

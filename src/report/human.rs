@@ -54,6 +54,7 @@ pub fn write_failed_files(out: &mut String, tree: &PolicyTree) {
     }
 }
 
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+/// `one` or `many` by count, for summary lines.
+pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }

@@ -42,7 +42,7 @@ pub fn service_view(policy: &Policy) -> ServiceView {
         .min_by_key(|p| p.level);
     let mut notifies = BTreeSet::new();
     let mut new_only = BTreeSet::new();
-    for notification in &policy.notifications {
+    for notification in policy.notifications.iter().flatten() {
         let event = name_of(&notification.event);
         match notification.recipient {
             Recipient::RegisteredContact | Recipient::Both => notifies.insert(event),
@@ -60,6 +60,7 @@ pub fn service_view(policy: &Policy) -> ServiceView {
             .and_then(|p| p.method)
             .map(|m| name_of(&m))
             .unwrap_or_default(),
+        notifications_described: policy.notifications.is_some(),
         notifies: notifies.into_iter().collect(),
         notifies_new_contact_only: new_only,
         monitoring_level: policy.monitoring.as_ref().map_or(-1, |m| m.level as i64),
@@ -126,7 +127,7 @@ pub fn own_flow_view(policy: &Policy, id: &str, flow: &Flow, catalogue: &Catalog
         step_chances.push(chance);
     }
     let event = name_of(&event_of(flow.kind));
-    let registered_notice = policy.notifications.iter().find(|n| {
+    let registered_notice = policy.notifications.iter().flatten().find(|n| {
         name_of(&n.event) == event
             && matches!(n.recipient, Recipient::RegisteredContact | Recipient::Both)
     });

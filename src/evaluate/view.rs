@@ -33,6 +33,9 @@ pub struct ServiceView {
     pub proofing: String,
     /// The eKYC method (`photo_id_selfie`, `ic_chip`, `bank_reference`, `jpki`) or `""`.
     pub ekyc_method: String,
+    /// Whether the policy describes notifications at all (`notifications: []` says "none";
+    /// omitting the field says nothing).
+    pub notifications_described: bool,
     /// Events that notify the holder on a contact registered before the event (recipient
     /// `registered_contact` or `both`): `account_linked`, `charge`, `password_changed`, ...
     pub notifies: Vec<String>,

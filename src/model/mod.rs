@@ -34,9 +34,10 @@ pub struct Policy {
     /// Other files refer to a flow as `<service id>/<flow id>`.
     #[schemars(length(min = 1))]
     pub flows: BTreeMap<String, Flow>,
-    /// Which events tell the holder, on which channel.
-    #[serde(default)]
-    pub notifications: Vec<Notification>,
+    /// Which events tell the holder, on which channel. Omitted means "not described";
+    /// `[]` means the service sends no notices at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<Vec<Notification>>,
     /// How the service watches transactions for fraud.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring: Option<Monitoring>,

@@ -419,6 +419,11 @@ mod tests {
         assert_eq!(a.non_counting_factors, ["account_number", "holder_name"]);
         assert_eq!(a.enumerable_factors, ["cash_card_pin"]);
         assert!(a.attempt_limited && a.attempt_max == 5);
+        assert!(
+            !v[&("a".to_owned(), "link".to_owned())]
+                .service
+                .notifications_described
+        );
         let b = flow(&v, "b", "link");
         assert!((b.guess_chance - 1.0).abs() < 1e-12);
         assert!(b.attempts_described && !b.attempt_limited);
@@ -436,6 +441,7 @@ mod tests {
         let service = &v[&("k".to_owned(), "link".to_owned())].service;
         assert_eq!(service.notifies, ["account_linked"]);
         assert_eq!(service.notifies_new_contact_only, ["charge"]);
+        assert!(service.notifications_described);
     }
 
     #[test]

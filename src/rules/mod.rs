@@ -13,7 +13,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::evaluate::view::View;
 use crate::schema::SchemaChecker;
 use crate::source::{self, SizeBudget};
-use crate::yaml::{self, Node, YamlPath};
+use crate::yaml::{self, Node, Span, YamlPath};
 use pack::RuleFile;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -144,6 +144,7 @@ impl RuleSet {
         let rule_file = parse_checked::<RuleFile>(&rules_text, &mut self.diagnostics);
         self.texts.push(manifest_text);
         let rules_shown = rules_text.shown.clone();
+        let rules_source = rules_text.text.clone();
         let rules_tree = yaml::parse(&rules_shown, &rules_text.text).ok();
         self.texts.push(rules_text);
         let (Some(manifest), Some(rule_file), Some(tree)) = (manifest, rule_file, rules_tree)
@@ -226,13 +227,15 @@ impl RuleSet {
                     Some(program)
                 }
                 Err(errors) => {
-                    let message = errors
-                        .errors
-                        .first()
-                        .map_or_else(|| errors.to_string(), |e| e.msg.clone());
+                    let first = errors.errors.first();
+                    let message = first.map_or_else(|| errors.to_string(), |e| e.msg.clone());
+                    let span = at(&condition_path);
+                    let span = first.map_or(span, |e| {
+                        point_into_condition(&rules_source, span, &spec.condition, e.pos)
+                    });
                     problems.push(
                         Diagnostic::error(Code::CelSyntax, &rules_shown, format!("condition of `{}` is not valid CEL: {message}", spec.id))
-                            .with_span(at(&condition_path))
+                            .with_span(span)
                             .with_path(condition_path.clone())
                             .with_hint("conditions are CEL expressions, e.g. `flow.independent_categories < 2`"),
                     );
@@ -348,6 +351,22 @@ fn parse_checked<T: DeserializeOwned + schemars::JsonSchema>(
             );
             None
         }
+    }
+}
+
+/// Where in the file a CEL error at `pos` (1-based line and column within the expression)
+/// stands, for a condition written on one line; else the condition's own span.
+fn point_into_condition(text: &str, value: Span, condition: &str, pos: (isize, isize)) -> Span {
+    let line = text
+        .lines()
+        .nth(value.line.saturating_sub(1) as usize)
+        .unwrap_or_default();
+    let first = line.chars().nth(value.column.saturating_sub(1) as usize);
+    let quoted = matches!(first, Some('"' | '\''));
+    let on_one_line = !condition.contains('\n') && pos.0 == 1 && pos.1 >= 1;
+    match (on_one_line, u32::try_from(pos.1 - 1)) {
+        (true, Ok(offset)) => Span::new(value.line, value.column + u32::from(quoted) + offset, 1),
+        _ => value,
     }
 }
 

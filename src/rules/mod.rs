@@ -3,6 +3,7 @@
 //! rules. Loading reports every problem with file, line and column; it never evaluates.
 
 mod cel_check;
+mod compile;
 pub mod docs;
 pub mod harness;
 pub mod pack;
@@ -10,10 +11,10 @@ pub mod pack;
 pub use pack::{Citation, Example, PackManifest, RuleSpec, Severity, SourceDocument, Text};
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::evaluate::view::View;
 use crate::schema::SchemaChecker;
 use crate::source::{self, SizeBudget};
-use crate::yaml::{self, Node, Span, YamlPath};
+use crate::yaml::{self, Node, YamlPath};
+use compile::RuleChecker;
 use pack::RuleFile;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -143,19 +144,15 @@ impl RuleSet {
         let manifest = parse_checked::<PackManifest>(&manifest_text, &mut self.diagnostics);
         let rule_file = parse_checked::<RuleFile>(&rules_text, &mut self.diagnostics);
         self.texts.push(manifest_text);
-        let rules_shown = rules_text.shown.clone();
-        let rules_source = rules_text.text.clone();
-        let rules_tree = yaml::parse(&rules_shown, &rules_text.text).ok();
-        self.texts.push(rules_text);
-        let (Some(manifest), Some(rule_file), Some(tree)) = (manifest, rule_file, rules_tree)
-        else {
+        let (Some((manifest, _)), Some((rule_file, tree))) = (manifest, rule_file) else {
+            self.texts.push(rules_text);
             return;
         };
         if let Some(existing) = self.packs.iter().find(|p| p.manifest.id == manifest.id) {
             self.diagnostics.push(
                 Diagnostic::error(
                     Code::DuplicateRuleId,
-                    &rules_shown,
+                    &rules_text.shown,
                     format!(
                         "pack `{}` is loaded twice (also from {})",
                         manifest.id, existing.rules_file
@@ -163,112 +160,54 @@ impl RuleSet {
                 )
                 .with_hint("give the pack another id, or pass it once"),
             );
+            self.texts.push(rules_text);
             return;
         }
-        let view_schema = serde_json::to_value(schemars::schema_for!(View)).unwrap_or_default();
-        let mut rules = Vec::new();
+        let checker = RuleChecker {
+            file: &rules_text.shown,
+            source: &rules_text.text,
+            tree: &tree,
+            manifest: &manifest,
+        };
+        let mut rules: Vec<Rule> = Vec::new();
+        let mut problems = Vec::new();
         for (index, spec) in rule_file.rules.into_iter().enumerate() {
             let here = YamlPath::root().key("rules").index(index);
-            let at = |path: &YamlPath| tree.get(path).map_or(tree.span, |n| n.span);
-            let mut problems = Vec::new();
-            if let Some(first) = self.find_rule(&spec.id).or_else(|| {
-                rules
-                    .iter()
-                    .find(|r: &&Rule| r.spec.id == spec.id)
-                    .map(|r| (r.pack.clone(), rules_shown.clone()))
-            }) {
-                problems.push(
-                    Diagnostic::error(
-                        Code::DuplicateRuleId,
-                        &rules_shown,
-                        format!(
-                            "rule id `{}` is already used in pack `{}` ({})",
-                            spec.id, first.0, first.1
-                        ),
-                    )
-                    .with_span(at(&here.key("id")))
-                    .with_path(here.key("id"))
-                    .with_hint("rule ids are unique across all packs: rename this rule"),
-                );
+            let mut found = checker.citations(&spec, &here);
+            let earlier = rules
+                .iter()
+                .find(|r| r.spec.id == spec.id)
+                .map(|_| (manifest.id.as_str(), checker.file));
+            if let Some((pack, file)) = self.find_rule(&spec.id).or(earlier) {
+                found.push(checker.duplicate(&spec, &here, (pack, file)));
             }
-            for (c, citation) in spec.citations.iter().enumerate() {
-                if !manifest.sources.iter().any(|s| s.id == citation.document) {
-                    let path = here.key("citations").index(c).key("document");
-                    let known: Vec<&str> = manifest.sources.iter().map(|s| s.id.as_str()).collect();
-                    problems.push(
-                        Diagnostic::error(
-                            Code::UnknownCitationDocument,
-                            &rules_shown,
-                            format!("citation names document `{}`, which the pack manifest does not list", citation.document),
-                        )
-                        .with_span(at(&path))
-                        .with_path(path)
-                        .with_hint(format!("documents of this pack: {}", known.join(", "))),
-                    );
-                }
-            }
-            let condition_path = here.key("condition");
-            let program = match cel::Program::compile(&spec.condition) {
-                Ok(program) => {
-                    for (message, hint) in
-                        cel_check::check_references(program.expression(), &view_schema)
-                    {
-                        problems.push(
-                            Diagnostic::error(
-                                Code::UnknownViewField,
-                                &rules_shown,
-                                format!("condition of `{}`: {message}", spec.id),
-                            )
-                            .with_span(at(&condition_path))
-                            .with_path(condition_path.clone())
-                            .with_hint(hint),
-                        );
-                    }
-                    Some(program)
-                }
-                Err(errors) => {
-                    let first = errors.errors.first();
-                    let message = first.map_or_else(|| errors.to_string(), |e| e.msg.clone());
-                    let span = at(&condition_path);
-                    let span = first.map_or(span, |e| {
-                        point_into_condition(&rules_source, span, &spec.condition, e.pos)
-                    });
-                    problems.push(
-                        Diagnostic::error(Code::CelSyntax, &rules_shown, format!("condition of `{}` is not valid CEL: {message}", spec.id))
-                            .with_span(span)
-                            .with_path(condition_path.clone())
-                            .with_hint("conditions are CEL expressions, e.g. `flow.independent_categories < 2`"),
-                    );
-                    None
-                }
-            };
-            let at_path = parse_at(spec.at.as_deref().unwrap_or(""));
-            if problems.is_empty()
-                && let Some(program) = program
-            {
-                rules.push(Rule {
-                    spec,
+            match checker.condition(&spec, &here) {
+                Ok(program) if found.is_empty() => rules.push(Rule {
+                    at: parse_at(spec.at.as_deref().unwrap_or("")),
                     pack: manifest.id.clone(),
                     program: std::sync::Arc::new(program),
-                    at: at_path,
-                });
-            } else {
-                self.diagnostics.extend(problems);
+                    spec,
+                }),
+                Ok(_) => problems.extend(found),
+                Err(more) => problems.extend(found.into_iter().chain(more)),
             }
         }
+        self.diagnostics.extend(problems);
         self.packs.push(RulePack {
             manifest,
             rules,
-            rules_file: rules_shown,
+            rules_file: rules_text.shown.clone(),
         });
+        self.texts.push(rules_text);
     }
 
-    fn find_rule(&self, id: &str) -> Option<(String, String)> {
+    /// The pack and file of a loaded rule with this id.
+    fn find_rule(&self, id: &str) -> Option<(&str, &str)> {
         self.packs.iter().find_map(|p| {
             p.rules
                 .iter()
                 .any(|r| r.spec.id == id)
-                .then(|| (p.manifest.id.clone(), p.rules_file.clone()))
+                .then_some((p.manifest.id.as_str(), p.rules_file.as_str()))
         })
     }
 
@@ -322,7 +261,7 @@ impl RuleSet {
 fn parse_checked<T: DeserializeOwned + schemars::JsonSchema>(
     text: &PackText,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Option<T> {
+) -> Option<(T, Node)> {
     let tree: Node = match yaml::parse(&text.shown, &text.text) {
         Ok(tree) => tree,
         Err(diagnostic) => {
@@ -342,7 +281,7 @@ fn parse_checked<T: DeserializeOwned + schemars::JsonSchema>(
         return None;
     }
     match serde_json::from_value(json) {
-        Ok(value) => Some(value),
+        Ok(value) => Some((value, tree)),
         Err(error) => {
             diagnostics.push(
                 Diagnostic::error(Code::SchemaViolation, &text.shown, error.to_string())
@@ -351,22 +290,6 @@ fn parse_checked<T: DeserializeOwned + schemars::JsonSchema>(
             );
             None
         }
-    }
-}
-
-/// Where in the file a CEL error at `pos` (1-based line and column within the expression)
-/// stands, for a condition written on one line; else the condition's own span.
-fn point_into_condition(text: &str, value: Span, condition: &str, pos: (isize, isize)) -> Span {
-    let line = text
-        .lines()
-        .nth(value.line.saturating_sub(1) as usize)
-        .unwrap_or_default();
-    let first = line.chars().nth(value.column.saturating_sub(1) as usize);
-    let quoted = matches!(first, Some('"' | '\''));
-    let on_one_line = !condition.contains('\n') && pos.0 == 1 && pos.1 >= 1;
-    match (on_one_line, u32::try_from(pos.1 - 1)) {
-        (true, Ok(offset)) => Span::new(value.line, value.column + u32::from(quoted) + offset, 1),
-        _ => value,
     }
 }
 

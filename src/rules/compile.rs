@@ -1,0 +1,136 @@
+//! The second loading stage of a rule: its meaning. Citations must name documents of the pack
+//! manifest, the condition must be valid CEL, and every field it reads must exist in the flow
+//! view. Each problem becomes a located diagnostic.
+
+use super::cel_check;
+use super::pack::{PackManifest, RuleSpec};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::evaluate::view::View;
+use crate::yaml::{Node, Span, YamlPath};
+use serde_json::Value;
+use std::sync::LazyLock;
+
+/// The flow view's JSON Schema, against which conditions are checked.
+static VIEW_SCHEMA: LazyLock<Value> =
+    LazyLock::new(|| serde_json::to_value(schemars::schema_for!(View)).unwrap_or_default());
+
+/// Checks the rules of one rule file.
+pub struct RuleChecker<'a> {
+    pub file: &'a str,
+    pub source: &'a str,
+    pub tree: &'a Node,
+    pub manifest: &'a PackManifest,
+}
+
+impl RuleChecker<'_> {
+    fn error(&self, code: Code, path: YamlPath, span: Option<Span>, message: String) -> Diagnostic {
+        let span = span.unwrap_or_else(|| self.tree.get(&path).map_or(self.tree.span, |n| n.span));
+        Diagnostic::error(code, self.file, message)
+            .with_span(span)
+            .with_path(path)
+    }
+
+    /// Citations naming documents the manifest does not list.
+    pub fn citations(&self, spec: &RuleSpec, rule: &YamlPath) -> Vec<Diagnostic> {
+        let known: Vec<&str> = self
+            .manifest
+            .sources
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        spec.citations
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !known.contains(&c.document.as_str()))
+            .map(|(i, citation)| {
+                self.error(
+                    Code::UnknownCitationDocument,
+                    rule.key("citations").index(i).key("document"),
+                    None,
+                    format!(
+                        "citation names document `{}`, which the pack manifest does not list",
+                        citation.document
+                    ),
+                )
+                .with_hint(format!("documents of this pack: {}", known.join(", ")))
+            })
+            .collect()
+    }
+
+    /// A rule id already taken, by a loaded pack or earlier in this file.
+    pub fn duplicate(&self, spec: &RuleSpec, rule: &YamlPath, first: (&str, &str)) -> Diagnostic {
+        self.error(
+            Code::DuplicateRuleId,
+            rule.key("id"),
+            None,
+            format!(
+                "rule id `{}` is already used in pack `{}` ({})",
+                spec.id, first.0, first.1
+            ),
+        )
+        .with_hint("rule ids are unique across all packs: rename this rule")
+    }
+
+    /// The compiled condition, or why it cannot be compiled or reads unknown fields.
+    pub fn condition(
+        &self,
+        spec: &RuleSpec,
+        rule: &YamlPath,
+    ) -> Result<cel::Program, Vec<Diagnostic>> {
+        let path = rule.key("condition");
+        let program = cel::Program::compile(&spec.condition).map_err(|errors| {
+            let first = errors.errors.first();
+            let message = first.map_or_else(|| errors.to_string(), |e| e.msg.clone());
+            let value = self.tree.get(&path).map_or(self.tree.span, |n| n.span);
+            let span = first.map_or(value, |e| self.point_into(value, &spec.condition, e.pos));
+            vec![
+                self.error(
+                    Code::CelSyntax,
+                    path.clone(),
+                    Some(span),
+                    format!("condition of `{}` is not valid CEL: {message}", spec.id),
+                )
+                .with_hint(
+                    "conditions are CEL expressions, e.g. `flow.independent_categories < 2`",
+                ),
+            ]
+        })?;
+        let unknown: Vec<Diagnostic> =
+            cel_check::check_references(program.expression(), &VIEW_SCHEMA)
+                .into_iter()
+                .map(|(message, hint)| {
+                    self.error(
+                        Code::UnknownViewField,
+                        path.clone(),
+                        None,
+                        format!("condition of `{}`: {message}", spec.id),
+                    )
+                    .with_hint(hint)
+                })
+                .collect();
+        if unknown.is_empty() {
+            Ok(program)
+        } else {
+            Err(unknown)
+        }
+    }
+
+    /// Where a CEL error at `pos` (1-based line and column within the expression) stands in
+    /// the file, for a condition written on one line; else the condition's own span.
+    fn point_into(&self, value: Span, condition: &str, pos: (isize, isize)) -> Span {
+        let line = self
+            .source
+            .lines()
+            .nth(value.line.saturating_sub(1) as usize)
+            .unwrap_or_default();
+        let first = line.chars().nth(value.column.saturating_sub(1) as usize);
+        let quoted = matches!(first, Some('"' | '\''));
+        let on_one_line = !condition.contains('\n') && pos.0 == 1;
+        match (on_one_line, u32::try_from(pos.1 - 1)) {
+            (true, Ok(offset)) => {
+                Span::new(value.line, value.column + u32::from(quoted) + offset, 1)
+            }
+            _ => value,
+        }
+    }
+}

@@ -37,6 +37,8 @@ pub struct RulePack {
     pub rules: Vec<Rule>,
     /// Where the rules came from, e.g. `rules/incidents/rules.yaml`.
     pub rules_file: String,
+    /// Whether the pack ships with authaudit (rather than coming from `--rules`).
+    pub bundled: bool,
 }
 
 impl RulePack {
@@ -74,6 +76,7 @@ impl RuleSet {
         let mut set = Self::default();
         for (name, manifest, rules) in BUNDLED_PACKS {
             set.add_pack(
+                true,
                 PackText {
                     shown: format!("rules/{name}/pack.yaml"),
                     text: (*manifest).to_owned(),
@@ -131,7 +134,7 @@ impl RuleSet {
             source::read(&path, &shown, SizeBudget::default()).map(|text| PackText { shown, text })
         };
         match (read("pack.yaml"), read("rules.yaml")) {
-            (Ok(manifest), Ok(rules)) => self.add_pack(manifest, rules),
+            (Ok(manifest), Ok(rules)) => self.add_pack(false, manifest, rules),
             (manifest, rules) => {
                 self.diagnostics.extend(manifest.err());
                 self.diagnostics.extend(rules.err());
@@ -140,7 +143,7 @@ impl RuleSet {
     }
 
     /// Checks and compiles one pack; problems go to `self.diagnostics`.
-    pub fn add_pack(&mut self, manifest_text: PackText, rules_text: PackText) {
+    pub fn add_pack(&mut self, bundled: bool, manifest_text: PackText, rules_text: PackText) {
         let manifest = parse_checked::<PackManifest>(&manifest_text, &mut self.diagnostics);
         let rule_file = parse_checked::<RuleFile>(&rules_text, &mut self.diagnostics);
         self.texts.push(manifest_text);
@@ -197,6 +200,7 @@ impl RuleSet {
             manifest,
             rules,
             rules_file: rules_text.shown.clone(),
+            bundled,
         });
         self.texts.push(rules_text);
     }
@@ -243,6 +247,7 @@ impl RuleSet {
                     })
                     .collect(),
                 rules_file: pack.rules_file.clone(),
+                bundled: pack.bundled,
             });
         }
         subset

@@ -1,14 +1,15 @@
 //! The command line: parses arguments, runs the pipeline, prints through the report layer and
 //! maps results to exit codes (0 clean, 1 invalid input found, 2 usage or I/O error).
 
+mod rules_command;
+
 use crate::evaluate::{PackSelection, evaluate, name_of};
 use crate::factors::Catalogue;
 use crate::load::{Loader, PolicyTree};
 use crate::report::check::{CheckOutcome, Lang};
-use crate::report::rules as rule_report;
 use crate::report::snippet::{Style, write_diagnostic};
 use crate::report::{self, Format};
-use crate::rules::{self, RulePack, RuleSet, Severity};
+use crate::rules::{RuleSet, Severity};
 use crate::schema::policy_schema;
 use crate::source::SizeBudget;
 use crate::suggest::closest;
@@ -85,7 +86,7 @@ struct ValidateArgs {
 }
 
 #[derive(Debug, clap::Args)]
-struct PackArgs {
+pub(super) struct PackArgs {
     /// Rule pack to run (repeatable); `all` runs every pack. Default: the packs whose
     /// jurisdiction matches each service.
     #[arg(long = "pack", value_name = "ID")]
@@ -145,7 +146,7 @@ struct CheckArgs {
 }
 
 #[derive(Debug, Subcommand)]
-enum RulesCommand {
+pub(super) enum RulesCommand {
     /// List rules.
     List {
         #[command(flatten)]
@@ -177,7 +178,7 @@ enum RulesCommand {
 }
 
 /// Exit code for invalid input found.
-const EXIT_INVALID: u8 = 1;
+pub(super) const EXIT_INVALID: u8 = 1;
 /// Exit code for usage and I/O errors.
 const EXIT_ERROR: u8 = 2;
 
@@ -196,7 +197,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Validate(args) => validate(&args),
         Command::Check(args) => check(&args),
-        Command::Rules(command) => rules(&command),
+        Command::Rules(command) => rules_command::run(&command),
         Command::Schema => {
             let schema = policy_schema(&Catalogue::bundled());
             let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
@@ -224,7 +225,7 @@ fn input_status(tree: &PolicyTree) -> Option<ExitCode> {
 }
 
 /// Prints rule-pack load errors (with snippets) and returns the usage-error exit code.
-fn refuse_packs(set: &RuleSet) -> ExitCode {
+pub(super) fn refuse_packs(set: &RuleSet) -> ExitCode {
     let mut out = String::new();
     let source = |name: &str| set.text(name);
     for diagnostic in &set.diagnostics {
@@ -239,7 +240,7 @@ fn refuse_packs(set: &RuleSet) -> ExitCode {
     ExitCode::from(EXIT_ERROR)
 }
 
-fn usage_error(message: &str) -> ExitCode {
+pub(super) fn usage_error(message: &str) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(EXIT_ERROR)
 }
@@ -286,92 +287,6 @@ fn check(args: &CheckArgs) -> ExitCode {
     print_or_exit(&output, code)
 }
 
-fn rules(command: &RulesCommand) -> ExitCode {
-    let packs = match command {
-        RulesCommand::List { packs, .. }
-        | RulesCommand::Explain { packs, .. }
-        | RulesCommand::Test { packs }
-        | RulesCommand::Docs { packs, .. } => packs,
-    };
-    let set = match packs.rule_set() {
-        Ok(set) => set,
-        Err(set) => return refuse_packs(&set),
-    };
-    let selection = match packs.selection(&set) {
-        Ok(selection) => selection,
-        Err(message) => return usage_error(&message),
-    };
-    // Without --pack: `rules test` and `rules list` cover the user's packs when --rules is
-    // given (that is what they are writing), else every bundled pack.
-    let user_packs: Vec<String> = set
-        .packs
-        .iter()
-        .filter(|p| !p.rules_file.starts_with("rules/") || packs.rule_dirs.is_empty())
-        .map(|p| p.manifest.id.clone())
-        .collect();
-    let chosen = |pack: &RulePack| match &selection {
-        PackSelection::Named(names) => names.contains(&pack.manifest.id),
-        PackSelection::All => true,
-        PackSelection::ByJurisdiction => user_packs.contains(&pack.manifest.id),
-    };
-    match command {
-        RulesCommand::List { severity, .. } => {
-            let text = rule_report::list(&set, &chosen, *severity);
-            print_or_exit(&text, ExitCode::SUCCESS)
-        }
-        RulesCommand::Explain { id, .. } => match set.rule(id) {
-            Some((pack, rule)) => print_or_exit(
-                &rules::docs::rule_markdown(pack, rule, true),
-                ExitCode::SUCCESS,
-            ),
-            None => {
-                let ids: Vec<&str> = set.rules().map(|(_, r)| r.spec.id.as_str()).collect();
-                let hint = closest(id, ids.iter().copied()).map_or_else(
-                    || "run `authaudit rules list`".to_owned(),
-                    |b| format!("did you mean `{b}`?"),
-                );
-                usage_error(&format!("unknown rule `{id}`; {hint}"))
-            }
-        },
-        RulesCommand::Test { .. } => {
-            let loader = Loader::new(Catalogue::bundled(), SizeBudget::default());
-            let subset = set.filtered(&chosen);
-            let results = rules::harness::run(&subset, &loader);
-            let (text, failed) = rule_report::test_results(&results);
-            print_or_exit(
-                &text,
-                if failed {
-                    ExitCode::from(EXIT_INVALID)
-                } else {
-                    ExitCode::SUCCESS
-                },
-            )
-        }
-        RulesCommand::Docs { out, .. } => {
-            let subset = set.filtered(&chosen);
-            if let Err(error) = std::fs::create_dir_all(out) {
-                return usage_error(&format!("cannot create {}: {error}", out.display()));
-            }
-            for (name, text) in rules::docs::generate(&subset) {
-                if let Err(error) = std::fs::write(out.join(&name), text) {
-                    return usage_error(&format!(
-                        "cannot write {}: {error}",
-                        out.join(name).display()
-                    ));
-                }
-            }
-            print_or_exit(
-                &format!(
-                    "wrote {} pages to {}\n",
-                    subset.packs.len() + 2,
-                    out.display()
-                ),
-                ExitCode::SUCCESS,
-            )
-        }
-    }
-}
-
 fn factor_table(catalogue: &Catalogue) -> String {
     let mut out = format!(
         "{:<22} {:<11} {:<7} {:<10} {:<10} {:<10} description\n",
@@ -395,7 +310,7 @@ fn factor_table(catalogue: &Catalogue) -> String {
 }
 
 /// Prints `text`; a closed pipe (`| head`) is not an error.
-fn print_or_exit(text: &str, code: ExitCode) -> ExitCode {
+pub(super) fn print_or_exit(text: &str, code: ExitCode) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())

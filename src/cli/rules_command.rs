@@ -1,0 +1,98 @@
+//! `authaudit rules list | explain | test | docs`.
+
+use super::{EXIT_INVALID, PackArgs, RulesCommand, print_or_exit, refuse_packs, usage_error};
+use crate::evaluate::PackSelection;
+use crate::factors::Catalogue;
+use crate::load::Loader;
+use crate::report::rules as rule_report;
+use crate::rules::{self, RulePack, RuleSet};
+use crate::source::SizeBudget;
+use crate::suggest::closest;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn run(command: &RulesCommand) -> ExitCode {
+    let packs = match command {
+        RulesCommand::List { packs, .. }
+        | RulesCommand::Explain { packs, .. }
+        | RulesCommand::Test { packs }
+        | RulesCommand::Docs { packs, .. } => packs,
+    };
+    let set = match packs.rule_set() {
+        Ok(set) => set,
+        Err(set) => return refuse_packs(&set),
+    };
+    let selection = match packs.selection(&set) {
+        Ok(selection) => selection,
+        Err(message) => return usage_error(&message),
+    };
+    let chosen = chosen_packs(packs, &selection);
+    match command {
+        RulesCommand::List { severity, .. } => print_or_exit(
+            &rule_report::list(&set, &chosen, *severity),
+            ExitCode::SUCCESS,
+        ),
+        RulesCommand::Explain { id, .. } => explain(&set, id),
+        RulesCommand::Test { .. } => test(&set.filtered(&chosen)),
+        RulesCommand::Docs { out, .. } => docs(&set.filtered(&chosen), out),
+    }
+}
+
+/// Which packs a `rules` command covers. With `--pack`, those; without, the user's packs
+/// when `--rules` is given (that is what they are writing), else every bundled pack.
+fn chosen_packs<'a>(
+    packs: &'a PackArgs,
+    selection: &'a PackSelection,
+) -> impl Fn(&RulePack) -> bool + 'a {
+    move |pack: &RulePack| match selection {
+        PackSelection::Named(names) => names.contains(&pack.manifest.id),
+        PackSelection::All => true,
+        PackSelection::ByJurisdiction => packs.rule_dirs.is_empty() || !pack.bundled,
+    }
+}
+
+fn explain(set: &RuleSet, id: &str) -> ExitCode {
+    match set.rule(id) {
+        Some((pack, rule)) => print_or_exit(
+            &rules::docs::rule_markdown(pack, rule, true),
+            ExitCode::SUCCESS,
+        ),
+        None => {
+            let ids: Vec<&str> = set.rules().map(|(_, r)| r.spec.id.as_str()).collect();
+            let hint = closest(id, ids.iter().copied()).map_or_else(
+                || "run `authaudit rules list`".to_owned(),
+                |b| format!("did you mean `{b}`?"),
+            );
+            usage_error(&format!("unknown rule `{id}`; {hint}"))
+        }
+    }
+}
+
+fn test(set: &RuleSet) -> ExitCode {
+    let loader = Loader::new(Catalogue::bundled(), SizeBudget::default());
+    let results = rules::harness::run(set, &loader);
+    let (text, failed) = rule_report::test_results(&results);
+    let code = if failed {
+        ExitCode::from(EXIT_INVALID)
+    } else {
+        ExitCode::SUCCESS
+    };
+    print_or_exit(&text, code)
+}
+
+fn docs(set: &RuleSet, out: &Path) -> ExitCode {
+    if let Err(error) = std::fs::create_dir_all(out) {
+        return usage_error(&format!("cannot create {}: {error}", out.display()));
+    }
+    let pages = rules::docs::generate(set);
+    for (name, text) in &pages {
+        if let Err(error) = std::fs::write(out.join(name), text) {
+            return usage_error(&format!(
+                "cannot write {}: {error}",
+                out.join(name).display()
+            ));
+        }
+    }
+    let message = format!("wrote {} pages to {}\n", pages.len(), out.display());
+    print_or_exit(&message, ExitCode::SUCCESS)
+}

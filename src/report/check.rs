@@ -2,7 +2,7 @@
 //! rustc-style diagnostic (severity, rule id, location, snippet, citation, remediation), then
 //! a summary per severity and per pack.
 
-use super::human::{plural, write_failed_files, write_input_diagnostics};
+use super::human::{file_counts, write_failed_files, write_input_diagnostics};
 use super::snippet::{Entry, Style, write_diagnostic, write_entry};
 use crate::evaluate::{Evaluation, Finding};
 use crate::load::PolicyTree;
@@ -128,21 +128,12 @@ pub fn render(outcome: &CheckOutcome<'_>, color: bool) -> String {
 fn write_summary(out: &mut String, outcome: &CheckOutcome<'_>, style: Style) {
     let findings = &outcome.evaluation.findings;
     let tree = outcome.tree;
-    let invalid = tree.files.iter().filter(|f| !f.is_valid()).count();
-    let _ = writeln!(
-        out,
-        "{}: {} {} checked, {} valid, {} invalid; packs run: {}",
-        style.bold("summary"),
-        tree.files.len(),
-        plural(tree.files.len(), "file", "files"),
-        tree.files.len() - invalid,
-        invalid,
-        if outcome.packs_run.is_empty() {
-            "none".to_owned()
-        } else {
-            outcome.packs_run.join(", ")
-        }
-    );
+    let packs = if outcome.packs_run.is_empty() {
+        "none".to_owned()
+    } else {
+        outcome.packs_run.join(", ")
+    };
+    let _ = writeln!(out, "{}; packs run: {packs}", file_counts(tree, style));
     let by_severity: Vec<String> = Severity::ALL
         .iter()
         .map(|s| {

@@ -8,17 +8,21 @@ pub fn render_validation(tree: &PolicyTree, color: bool) -> String {
     let style = Style { color };
     let mut out = String::new();
     write_input_diagnostics(&mut out, tree, style);
-    let failed = tree.files.iter().filter(|f| !f.is_valid()).count();
-    let _ = writeln!(
-        out,
-        "{}: {} {} checked, {} valid, {failed} invalid",
-        style.bold("summary"),
-        tree.files.len(),
-        plural(tree.files.len(), "file", "files"),
-        tree.files.len() - failed,
-    );
+    let _ = writeln!(out, "{}", file_counts(tree, style));
     write_failed_files(&mut out, tree);
     out
+}
+
+/// The summary headline: `summary: N files checked, V valid, I invalid`.
+pub fn file_counts(tree: &PolicyTree, style: Style) -> String {
+    let invalid = tree.files.iter().filter(|f| !f.is_valid()).count();
+    let total = tree.files.len();
+    format!(
+        "{}: {total} {} checked, {} valid, {invalid} invalid",
+        style.bold("summary"),
+        plural(total, "file", "files"),
+        total - invalid,
+    )
 }
 
 /// Every problem with the input: walking errors, then each file's diagnostics.
@@ -55,6 +59,6 @@ pub fn write_failed_files(out: &mut String, tree: &PolicyTree) {
 }
 
 /// `one` or `many` by count, for summary lines.
-pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }

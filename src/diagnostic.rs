@@ -43,6 +43,14 @@ pub enum Code {
     DeliveryWithoutDeliveredFactor,
     InconsistentLimit,
     MisplacedField,
+    FieldNeedsV2,
+    FormatUpgraded,
+    UnknownContact,
+    ContactMismatch,
+    InconsistentNotification,
+    MigrationRefused,
+    ReplacedFactor,
+    Contradiction,
     // Across files.
     DuplicateServiceId,
     UnknownService,
@@ -87,6 +95,14 @@ impl Code {
         Code::DeliveryWithoutDeliveredFactor,
         Code::InconsistentLimit,
         Code::MisplacedField,
+        Code::FieldNeedsV2,
+        Code::FormatUpgraded,
+        Code::UnknownContact,
+        Code::ContactMismatch,
+        Code::InconsistentNotification,
+        Code::MigrationRefused,
+        Code::ReplacedFactor,
+        Code::Contradiction,
         Code::DuplicateServiceId,
         Code::UnknownService,
         Code::UnknownFlow,
@@ -118,6 +134,8 @@ impl Code {
 pub enum Severity {
     Error,
     Warning,
+    /// Information that does not make the file invalid (a v1 file read as v2).
+    Note,
 }
 
 /// A secondary location that explains the primary one (the first definition of a duplicate).
@@ -156,6 +174,27 @@ impl Diagnostic {
             hint: None,
             related: Vec::new(),
         }
+    }
+
+    /// A note: shown to the user, but the file stays valid.
+    pub fn note(code: Code, file: &str, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Note,
+            ..Self::error(code, file, message)
+        }
+    }
+
+    /// A warning: shown, counted apart, but the file stays valid.
+    pub fn warning(code: Code, file: &str, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(code, file, message)
+        }
+    }
+
+    /// Whether the diagnostic makes the file invalid (warnings and notes do not).
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
     }
 
     pub fn with_span(mut self, span: Span) -> Self {

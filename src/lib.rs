@@ -11,6 +11,7 @@ pub mod discover;
 pub mod evaluate;
 pub mod factors;
 pub mod load;
+pub mod migrate;
 pub mod model;
 pub mod report;
 pub mod rules;

@@ -1,14 +1,14 @@
 //! Loading: one file from bytes to a validated policy, and a whole tree of files with the
 //! checks across them. Collects every diagnostic; one broken file never stops the others.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::discover::{Candidate, discover};
 use crate::factors::Catalogue;
-use crate::model::Policy;
+use crate::model::{Policy, upgrade};
 use crate::schema::SchemaChecker;
 use crate::source::{self, SizeBudget};
 use crate::validate;
-use crate::yaml::{self, Node};
+use crate::yaml::{self, Node, YamlPath};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -39,7 +39,12 @@ impl LoadedFile {
     }
 
     pub fn is_valid(&self) -> bool {
-        self.diagnostics.is_empty()
+        !self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The errors (diagnostics that make the file invalid), without notes.
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
     }
 
     /// Whether the file could not be read at all (exit code 2 rather than 1).
@@ -115,7 +120,7 @@ impl Loader {
         }
         for file in &mut files {
             file.diagnostics.sort_by_key(Diagnostic::sort_key);
-            if !file.diagnostics.is_empty() {
+            if !file.is_valid() {
                 file.policy = None;
             }
         }
@@ -153,13 +158,25 @@ impl Loader {
         let mut found = yaml::check_tree(shown, &tree);
         found.extend(self.schema.check(shown, &tree, &json));
         found.extend(validate::check_file(shown, &tree, &json, &self.catalogue));
-        if found.is_empty() {
+        if !found.iter().any(Diagnostic::is_error) {
             match serde_json::from_value::<Policy>(json.clone()) {
-                Ok(policy) => file.policy = Some(policy),
+                Ok(mut policy) => {
+                    for note in upgrade::upgrade(&mut policy) {
+                        let path = YamlPath::root().key(note.field);
+                        let span = tree.key_span(&path).unwrap_or(tree.span);
+                        found.push(
+                            Diagnostic::note(Code::FormatUpgraded, shown, note.message)
+                                .with_span(span)
+                                .with_path(path)
+                                .with_hint("run `authaudit migrate FILE` to write the file as v2"),
+                        );
+                    }
+                    file.policy = Some(policy);
+                }
                 // The schema is generated from the same types, so this means the two disagree.
                 Err(error) => found.push(
                     Diagnostic::error(
-                        crate::diagnostic::Code::SchemaViolation,
+                        Code::SchemaViolation,
                         shown,
                         format!("the file passed the schema but not the model: {error}"),
                     )

@@ -10,7 +10,7 @@ use crate::yaml::{Node, Segment, YamlPath};
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
-/// The JSON Schema of policy format v1, with `verify` items restricted to catalogue factors.
+/// The JSON Schema of policy format v2 (which also admits `version: 1` files), with `verify` items restricted to catalogue factors.
 pub fn policy_schema(catalogue: &Catalogue) -> Value {
     let mut schema = serde_json::to_value(schemars::schema_for!(Policy))
         .unwrap_or_else(|e| panic!("schema of the policy model is not JSON: {e}"));
@@ -22,7 +22,7 @@ pub fn policy_schema(catalogue: &Catalogue) -> Value {
     if let Some(object) = schema.as_object_mut() {
         object.insert(
             "$id".to_owned(),
-            Value::from("https://authaudit.invalid/schema/policy-v1.json"),
+            Value::from("https://authaudit.invalid/schema/policy-v2.json"),
         );
     }
     schema

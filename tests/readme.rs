@@ -18,7 +18,15 @@ fn tutorial_mistake_output_matches_the_readme() {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
-    // Step 3 and 4 of the tutorial: copy the reference bank, rename it, misspell line 61.
+    // Step 3 and 4 of the tutorial: copy the reference bank, rename it, misspell the line the
+    // README names.
+    let number: usize = readme
+        .split("Misspell the PIN factor on line ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|digits| digits.parse().ok())
+        .expect("the README names the line to misspell");
+    let at = number - 1;
     let original = std::fs::read_to_string(policies.join("reference/ref-bank.yaml")).unwrap();
     let mut lines: Vec<String> = original
         .lines()
@@ -28,11 +36,11 @@ fn tutorial_mistake_output_matches_the_readme() {
         })
         .collect();
     assert!(
-        lines[60].contains("cash_card_pin]"),
-        "line 61 moved: {}",
-        lines[60]
+        lines[at].contains("cash_card_pin]"),
+        "line {number} moved: {}",
+        lines[at]
     );
-    lines[60] = lines[60].replace("cash_card_pin]", "cash_card_pinn]");
+    lines[at] = lines[at].replace("cash_card_pin]", "cash_card_pinn]");
     std::fs::create_dir(dir.path().join("my-policies")).unwrap();
     std::fs::write(
         dir.path().join("my-policies/my-bank.yaml"),

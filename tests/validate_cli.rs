@@ -65,7 +65,7 @@ fn all_bad_fixtures_together_are_each_reported() {
 
 #[test]
 fn cross_file_errors_point_at_both_files() {
-    for case in ["dup-ids", "delegation"] {
+    for case in ["dup-ids", "delegation", "v2-references"] {
         let (code, stdout) = validate_in(&fixtures().join("tree"), &[case]);
         assert_eq!(code, 1, "{stdout}");
         insta::assert_snapshot!(format!("tree__{case}"), stdout);
@@ -252,4 +252,12 @@ fn bundled_policies_are_valid_and_output_is_deterministic() {
     let (_, json_a) = validate_in(root, &["policies", "--format", "json"]);
     let (_, json_b) = validate_in(root, &["policies", "--format", "json"]);
     assert_eq!(json_a, json_b);
+}
+
+#[test]
+fn a_replaced_factor_is_a_warning_that_keeps_the_file_valid() {
+    let (code, stdout) = validate_in(&fixtures(), &["replaced-factor.yaml"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("summary: 1 file checked, 1 valid, 0 invalid"));
+    insta::assert_snapshot!("replaced_factor_warning", stdout);
 }

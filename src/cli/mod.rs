@@ -1,6 +1,7 @@
 //! The command line: parses arguments, runs the pipeline, prints through the report layer and
 //! maps results to exit codes (0 clean, 1 invalid input found, 2 usage or I/O error).
 
+mod migrate_command;
 mod rules_command;
 
 use crate::evaluate::{PackSelection, evaluate, name_of};
@@ -43,6 +44,8 @@ enum Command {
     Schema,
     /// List the factor catalogue: every factor a policy may name.
     Factors,
+    /// Rewrite v1 policy files as v2, keeping comments and layout.
+    Migrate(migrate_command::MigrateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -180,7 +183,7 @@ pub(super) enum RulesCommand {
 /// Exit code for invalid input found.
 pub(super) const EXIT_INVALID: u8 = 1;
 /// Exit code for usage and I/O errors.
-const EXIT_ERROR: u8 = 2;
+pub(super) const EXIT_ERROR: u8 = 2;
 
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -204,6 +207,7 @@ pub fn main() -> ExitCode {
             print_or_exit(&format!("{text}\n"), ExitCode::SUCCESS)
         }
         Command::Factors => print_or_exit(&factor_table(&Catalogue::bundled()), ExitCode::SUCCESS),
+        Command::Migrate(args) => migrate_command::run(&args),
     }
 }
 

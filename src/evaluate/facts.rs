@@ -1,203 +1,14 @@
-//! Computes the flow view of every flow in a policy tree: the per-flow facts first, then the
-//! facts that need other services (delegation, initiators).
+//! Computes the flow view of every flow in a policy tree: the per-flow facts first
+//! (`own_facts`), then the facts that need other services (delegation, initiators, the
+//! contacts another service's flows can replace).
 
-use super::view::{DelegateView, FlowView, ServiceView, View};
-use crate::factors::{Catalogue, Category};
-use crate::model::{
-    AttemptScope, Delivery, Flow, FlowKind, Lockout, NotificationEvent, Policy, Recipient,
-    ServiceKind, parse_duration,
-};
+use super::own_facts::{own_flow_view, service_view};
+use super::view::{DelegateView, View};
+use crate::factors::Catalogue;
+use crate::model::{Flow, FlowKind, Policy, ServiceKind};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Snake-case name of a serde enum value.
-pub fn name_of<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-/// The event a flow's completion should tell the holder about.
-fn event_of(kind: FlowKind) -> NotificationEvent {
-    match kind {
-        FlowKind::Registration => NotificationEvent::Registration,
-        FlowKind::Login => NotificationEvent::Login,
-        FlowKind::AccountLinking => NotificationEvent::AccountLinked,
-        FlowKind::CardRegistration => NotificationEvent::CardRegistered,
-        FlowKind::Charge => NotificationEvent::Charge,
-        FlowKind::Payment => NotificationEvent::Payment,
-        FlowKind::Transfer => NotificationEvent::Transfer,
-        FlowKind::PasswordReset => NotificationEvent::PasswordChanged,
-        FlowKind::ContactChange => NotificationEvent::ContactChanged,
-        FlowKind::DeviceActivation => NotificationEvent::NewDevice,
-    }
-}
-
-pub fn service_view(policy: &Policy) -> ServiceView {
-    let proofing = policy
-        .flows
-        .values()
-        .filter(|f| f.kind == FlowKind::Registration)
-        .filter_map(|f| f.identity_proofing.as_ref())
-        .min_by_key(|p| p.level);
-    let mut notifies = BTreeSet::new();
-    let mut new_only = BTreeSet::new();
-    for notification in policy.notifications.iter().flatten() {
-        let event = name_of(&notification.event);
-        match notification.recipient {
-            Recipient::RegisteredContact | Recipient::Both => notifies.insert(event),
-            Recipient::NewContact => new_only.insert(event),
-        };
-    }
-    let new_only = new_only.difference(&notifies).cloned().collect();
-    ServiceView {
-        id: policy.service.id.clone(),
-        kind: name_of(&policy.service.kind),
-        jurisdiction: policy.service.jurisdiction.clone(),
-        proofing_level: proofing.map_or(-1, |p| p.level as i64),
-        proofing: proofing.map_or_else(|| "unknown".to_owned(), |p| name_of(&p.level)),
-        ekyc_method: proofing
-            .and_then(|p| p.method)
-            .map(|m| name_of(&m))
-            .unwrap_or_default(),
-        notifications_described: policy.notifications.is_some(),
-        notifies: notifies.into_iter().collect(),
-        notifies_new_contact_only: new_only,
-        monitoring_level: policy.monitoring.as_ref().map_or(-1, |m| m.level as i64),
-        compensation_published: policy.compensation.as_ref().is_some_and(|c| c.published),
-        compensation_scope: policy
-            .compensation
-            .iter()
-            .flat_map(|c| c.scope.iter().map(name_of))
-            .collect(),
-    }
-}
-
-/// Facts of one flow that need nothing outside its own policy.
-pub fn own_flow_view(policy: &Policy, id: &str, flow: &Flow, catalogue: &Catalogue) -> FlowView {
-    let attempts = flow.limits.as_ref().and_then(|l| l.attempts.as_ref());
-    let attempt_limited = attempts.is_some_and(|a| a.scope != AttemptScope::None);
-    let attempt_max = attempts.and_then(|a| a.max).filter(|_| attempt_limited);
-    let mut factors = BTreeSet::new();
-    let mut counting = BTreeSet::new();
-    let mut enumerable = BTreeSet::new();
-    let mut categories = BTreeSet::new();
-    let mut has_delivered = false;
-    let mut supplied = false;
-    let (mut restricted, mut phishing, mut replay, mut any_replay) = (false, false, true, false);
-    let mut step_chances = Vec::new();
-    for step in &flow.steps {
-        let mut chance = 1.0_f64;
-        for name in &step.verify {
-            factors.insert(name.clone());
-            let Some(factor) = catalogue.get(name) else {
-                continue;
-            };
-            let delivered = factor.delivered_by.is_some();
-            let to_attacker =
-                delivered && step.delivered_to == Some(Delivery::ContactSuppliedInFlow);
-            has_delivered |= delivered;
-            supplied |= to_attacker;
-            restricted |= factor.restricted;
-            if factor.key_space.is_some()
-                || (factor.secret && factor.category == Category::Knowledge)
-            {
-                enumerable.insert(name.clone());
-            }
-            if factor.counts() {
-                counting.insert(name.clone());
-                categories.insert(name_of(&factor.category));
-                if let Some(unlock) = factor.unlock {
-                    categories.insert(name_of(&unlock));
-                }
-                phishing |= factor.phishing_resistant;
-                replay &= factor.replay_resistant;
-                any_replay |= factor.replay_resistant;
-            }
-            chance *= match (to_attacker, factor.key_space, factor.secret) {
-                // The requester chose where the code goes: they simply read it.
-                (true, _, _) => 1.0,
-                (false, Some(space), _) => {
-                    attempt_max.map_or(1.0, |max| (f64::from(max) / space as f64).min(1.0))
-                }
-                (false, None, false) => 1.0,
-                (false, None, true) => 0.0,
-            };
-        }
-        step_chances.push(chance);
-    }
-    let event = name_of(&event_of(flow.kind));
-    let registered_notice = policy.notifications.iter().flatten().find(|n| {
-        name_of(&n.event) == event
-            && matches!(n.recipient, Recipient::RegisteredContact | Recipient::Both)
-    });
-    let non_counting = factors.difference(&counting).cloned().collect();
-    FlowView {
-        id: id.to_owned(),
-        kind: name_of(&flow.kind),
-        step_count: flow.steps.len() as i64,
-        factors: factors.into_iter().collect(),
-        counting_factors: counting.iter().cloned().collect(),
-        non_counting_factors: non_counting,
-        enumerable_factors: enumerable.into_iter().collect(),
-        // Only counting factors add a category, and none of them is of category `none`.
-        independent_categories: categories.len() as i64,
-        categories: categories.into_iter().collect(),
-        has_delivered_factor: has_delivered,
-        codes_to_registered_contact_only: !supplied,
-        codes_to_supplied_contact: supplied,
-        uses_restricted_factor: restricted,
-        phishing_resistant: phishing,
-        replay_resistant: replay && !counting.is_empty(),
-        any_replay_resistant: any_replay,
-        attempts_described: attempts.is_some(),
-        attempt_limited,
-        attempt_max: attempt_max.map_or(0, i64::from),
-        attempt_scope: attempts.map_or_else(|| "unknown".to_owned(), |a| name_of(&a.scope)),
-        lockout_seconds: attempts
-            .filter(|a| a.lockout == Some(Lockout::Temporary))
-            .and_then(|a| a.lockout_duration.as_deref())
-            .and_then(|d| parse_duration(d).ok())
-            .map_or(0, |s| i64::try_from(s).unwrap_or(i64::MAX)),
-        lockout: attempts
-            .and_then(|a| a.lockout)
-            .map(|l: Lockout| name_of(&l))
-            .unwrap_or_default(),
-        guess_chance: step_chances.iter().product(),
-        step_guess_chances: step_chances,
-        velocity_limited: flow.limits.as_ref().is_some_and(|l| !l.velocity.is_empty()),
-        amount_limited: flow
-            .limits
-            .as_ref()
-            .and_then(|l| l.amounts.as_ref())
-            .is_some_and(|a| a.per_transaction.is_some() || a.per_day.is_some()),
-        name_matching: flow
-            .name_matching
-            .map_or_else(|| "unspecified".to_owned(), |m| name_of(&m)),
-        cooling_off_seconds: flow
-            .cooling_off
-            .as_deref()
-            .and_then(|d| parse_duration(d).ok())
-            .map_or(0, |s| i64::try_from(s).unwrap_or(i64::MAX)),
-        notifies_holder: registered_notice.is_some(),
-        notification_timing: registered_notice.map_or_else(
-            || "none".to_owned(),
-            |n| {
-                n.timing
-                    .map_or_else(|| "unspecified".to_owned(), |t| name_of(&t))
-            },
-        ),
-        notification_threshold: registered_notice
-            .and_then(|n| n.threshold)
-            .map_or(0, |t| i64::try_from(t).unwrap_or(i64::MAX)),
-        delegates: !flow.delegates_to.is_empty(),
-        delegated: Vec::new(),
-        weakest_delegate_categories: -1,
-        weakest_delegate_guess_chance: -1.0,
-        initiators: Vec::new(),
-        weakest_initiator_proofing_level: -1,
-    }
-}
+pub use crate::model::name_of;
 
 /// Key of a flow across the tree: (service id, flow id).
 type FlowKey = (String, String);
@@ -210,17 +21,28 @@ pub fn build_views(policies: &[&Policy], catalogue: &Catalogue) -> BTreeMap<Flow
         .collect();
     let mut views = BTreeMap::new();
     for policy in policies {
-        let service = service_view(policy);
-        for (id, flow) in &policy.flows {
+        let flows: BTreeMap<String, _> = policy
+            .flows
+            .iter()
+            .map(|(id, flow)| {
+                (
+                    id.clone(),
+                    own_flow_view(policy, id, flow, catalogue, &by_id),
+                )
+            })
+            .collect();
+        let service = service_view(policy, &flows);
+        for (id, flow) in flows {
             views.insert(
-                (policy.service.id.clone(), id.clone()),
+                (policy.service.id.clone(), id),
                 View {
                     service: service.clone(),
-                    flow: own_flow_view(policy, id, flow, catalogue),
+                    flow,
                 },
             );
         }
     }
+    let contact_changes = contact_change_strength(&views);
     let initiators = initiator_map(policies, &by_id);
     let proofing: BTreeMap<String, i64> = views
         .iter()
@@ -271,9 +93,33 @@ pub fn build_views(policies: &[&Policy], catalogue: &Catalogue) -> BTreeMap<Flow
             view.flow.delegated = delegated;
             view.flow.initiators = starters.into_iter().collect();
             view.flow.weakest_initiator_proofing_level = weakest_initiator;
+            view.flow.code_contact_weakest_change_categories = view
+                .flow
+                .steps
+                .iter()
+                .filter_map(|s| contact_changes.get(&s.contact))
+                .copied()
+                .min()
+                .unwrap_or(-1);
         }
     }
     views
+}
+
+/// For each `service/contact`, the fewest independent categories of a flow that replaces it.
+fn contact_change_strength(views: &BTreeMap<FlowKey, View>) -> BTreeMap<String, i64> {
+    let mut strength = BTreeMap::new();
+    for ((service, _), view) in views {
+        for contact in &view.service.contacts {
+            if contact.weakest_change_categories >= 0 {
+                strength.insert(
+                    format!("{service}/{}", contact.id),
+                    contact.weakest_change_categories,
+                );
+            }
+        }
+    }
+    strength
 }
 
 /// The flow a reference names: the named flow, or the service's first account_linking flow.
@@ -379,10 +225,11 @@ fn collect_initiators(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evaluate::view::{FlowView, ServiceView};
     use crate::load::Loader;
     use crate::source::SizeBudget;
 
-    const HEAD: &str = "version: 1\nservice: {id: SERVICE, name: n, kind: KIND, jurisdiction: JP, as_of: 2020-09-01, sources: [{title: t}]}\n";
+    const HEAD: &str = "version: 2\nservice: {id: SERVICE, name: n, kind: KIND, jurisdiction: JP, as_of: 2020-09-01, sources: [{title: t}]}\n";
 
     fn views(files: &[(&str, &str, &str)]) -> BTreeMap<FlowKey, View> {
         let loader = Loader::new(Catalogue::bundled(), SizeBudget::default());
@@ -413,7 +260,8 @@ mod tests {
         let unlimited = "flows:\n  link:\n    kind: account_linking\n    steps: [{verify: [holder_name, account_number, cash_card_pin]}]\n    limits: {attempts: {scope: none}}\n";
         let v = views(&[("a", "bank", limited), ("b", "bank", unlimited)]);
         let a = flow(&v, "a", "link");
-        assert!((a.guess_chance - 5.0 / 10_000.0).abs() < 1e-12);
+        // A holder-chosen PIN: the catalogue's effective key space, not 10,000.
+        assert!((a.guess_chance - 5.0 / 66.0).abs() < 1e-12);
         assert_eq!(a.independent_categories, 1);
         assert_eq!(a.categories, ["knowledge"]);
         assert_eq!(a.non_counting_factors, ["account_number", "holder_name"]);
@@ -490,5 +338,129 @@ mod tests {
         assert_eq!(bank.initiators, ["wallet"]);
         assert_eq!(bank.weakest_initiator_proofing_level, 1);
         assert_eq!(flow(&v, "strong", "link").independent_categories, 2);
+    }
+
+    fn service<'a>(
+        views: &'a BTreeMap<FlowKey, View>,
+        service: &str,
+        flow: &str,
+    ) -> &'a ServiceView {
+        &views[&(service.to_owned(), flow.to_owned())].service
+    }
+
+    #[test]
+    fn notifications_are_described_event_by_event() {
+        let bank = "flows:\n  link:\n    kind: account_linking\n    steps: [{verify: [passkey]}]\n  pay:\n    kind: transfer\n    steps: [{verify: [passkey]}]\n  top:\n    kind: charge\n    steps: [{verify: [passkey]}]\nnotifications:\n  - {event: transfer, channels: [push], recipient: registered_contact}\n  - {event: account_linked, sent: false}\n";
+        let v = views(&[("b", "bank", bank)]);
+        let transfer = flow(&v, "b", "pay");
+        assert_eq!(transfer.notification, "holder");
+        assert!(transfer.notifies_holder && transfer.notification_described);
+        let link = flow(&v, "b", "link");
+        assert_eq!(link.notification, "none");
+        assert!(!link.notifies_holder && link.notification_described);
+        // Describing two events says nothing about the charge notice.
+        let charge = flow(&v, "b", "top");
+        assert_eq!(charge.notification, "unknown");
+        assert!(!charge.notification_described);
+        let s = service(&v, "b", "pay");
+        assert_eq!(s.notifies, ["transfer"]);
+        assert_eq!(s.notices_none, ["account_linked"]);
+    }
+
+    #[test]
+    fn a_v1_notification_list_still_means_none_for_the_events_it_leaves_out() {
+        let loader = Loader::new(Catalogue::bundled(), SizeBudget::default());
+        let text = "version: 1\nservice: {id: old, name: n, kind: bank, jurisdiction: JP, as_of: 2020-09-01, sources: [{title: t}]}\nflows:\n  top:\n    kind: charge\n    steps: [{verify: [passkey]}]\nnotifications:\n  - {event: transfer, channels: [push], recipient: registered_contact}\n";
+        let tree = loader.load_texts(&[("old.yaml".to_owned(), text.to_owned())]);
+        let file = &tree.files[0];
+        assert!(file.is_valid(), "{:#?}", file.diagnostics);
+        let notes: Vec<&str> = file
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert!(notes.iter().any(|m| m.contains("`charge`")), "{notes:#?}");
+        let policies: Vec<&Policy> = tree.policies().map(|(_, p)| p).collect();
+        let v = build_views(&policies, loader.catalogue());
+        assert_eq!(flow(&v, "old", "top").notification, "none");
+    }
+
+    #[test]
+    fn undescribed_attempt_limits_leave_the_guess_chance_unknown() {
+        let bank = "flows:\n  link:\n    kind: account_linking\n    steps:\n      - verify: [cash_card_pin]\n      - {verify: [sms_otp], delivered_to: registered_contact}\n";
+        let v = views(&[("u", "bank", bank)]);
+        let link = flow(&v, "u", "link");
+        assert!(!link.attempts_described && !link.attempt_limited);
+        assert_eq!(link.attempt_scope, "unknown");
+        assert!(!link.guess_chance_known);
+        assert!(link.guess_chance < 0.0);
+        assert_eq!(link.step_guess_chances, [-1.0, -1.0]);
+    }
+
+    #[test]
+    fn attempt_limits_can_cover_one_step_only() {
+        let bank = "flows:\n  link:\n    kind: account_linking\n    steps:\n      - verify: [cash_card_pin]\n        attempts: {scope: credential, max: 3, lockout: permanent}\n      - verify: [card_security_code]\n    limits:\n      attempts: {scope: ip, max: 10, lockout: temporary, lockout_duration: 10m}\n";
+        let v = views(&[("s", "bank", bank)]);
+        let link = flow(&v, "s", "link");
+        assert_eq!(link.steps[0].attempt_scope, "credential");
+        assert_eq!(link.steps[1].attempt_scope, "ip");
+        assert_eq!(link.attempt_scope, "mixed");
+        assert!(link.attempt_limited && !link.attempt_scope_follows_target);
+        assert_eq!(link.attempt_max, 10);
+        assert_eq!(
+            (link.lockout.as_str(), link.lockout_seconds),
+            ("temporary", 600)
+        );
+    }
+
+    #[test]
+    fn an_opt_in_step_and_a_code_to_a_supplied_contact_add_no_category() {
+        let app = "flows:\n  login:\n    kind: login\n    steps:\n      - verify: [password]\n      - verify: [totp_app]\n        enforcement: opt_in\n  reset:\n    kind: password_reset\n    steps:\n      - verify: [password]\n      - {verify: [sms_otp], delivered_to: contact_supplied_in_flow}\n";
+        let v = views(&[("o", "code_payment", app)]);
+        let login = flow(&v, "o", "login");
+        assert_eq!(login.independent_categories, 1);
+        assert_eq!(login.opt_in_steps, 1);
+        assert_eq!(login.steps[1].enforcement, "opt_in");
+        let reset = flow(&v, "o", "reset");
+        assert_eq!(reset.categories, ["knowledge"]);
+        assert_eq!(reset.codes_reach, "requester");
+    }
+
+    #[test]
+    fn codes_follow_the_record_they_are_sent_to_and_its_changes() {
+        let wallet = "contacts:\n  email: {kind: email, registered_by: account_opener}\nflows:\n  change:\n    kind: contact_change\n    replaces_contact: email\n    old_contact_notified: false\n    steps: [{verify: [password]}]\n";
+        let bank = "contacts:\n  mobile: {kind: phone, registered_by: holder_after_proofing}\nflows:\n  link:\n    kind: account_linking\n    steps:\n      - verify: [cash_card_pin]\n      - {verify: [email_otp], delivered_to: registered_contact, record_of: w, contact: email}\n  own:\n    kind: account_linking\n    steps:\n      - verify: [cash_card_pin]\n      - {verify: [sms_otp], delivered_to: registered_contact, contact: mobile}\n";
+        let v = views(&[("w", "fund_transfer_operator", wallet), ("k", "bank", bank)]);
+        let link = flow(&v, "k", "link");
+        assert_eq!(link.steps[1].contact, "w/email");
+        assert_eq!(link.codes_reach, "account_opener");
+        assert_eq!(link.code_contact_weakest_change_categories, 1);
+        let own = flow(&v, "k", "own");
+        assert_eq!(own.codes_reach, "holder");
+        assert_eq!(own.code_contact_weakest_change_categories, -1);
+        let w = service(&v, "w", "change");
+        assert_eq!(w.contacts[0].replaced_by, ["change"]);
+        assert_eq!(w.contacts[0].change_tells_old_contact, "no");
+        assert_eq!(flow(&v, "w", "change").old_contact_notified, "no");
+    }
+
+    #[test]
+    fn new_kinds_keep_three_states() {
+        let bank = "flows:\n  card:\n    kind: card_issuance\n    steps: [{verify: [password]}]\n    usable_before_delivery: true\n  out:\n    kind: transfer\n    steps: [{verify: [password]}]\n    payout: {constraint: same_name_only, services: [k]}\n  payee:\n    kind: payee_registration\n    steps: [{verify: [password]}]\n    cooling_off: none\n";
+        let v = views(&[("k", "bank", bank)]);
+        let card = flow(&v, "k", "card");
+        assert_eq!(card.usable_before_delivery, "yes");
+        assert_eq!(card.usable_before_activation, "unknown");
+        let out = flow(&v, "k", "out");
+        assert_eq!(out.payout_constraint, "same_name_only");
+        assert_eq!(out.payout_services, ["k"]);
+        assert_eq!(out.usable_before_delivery, "");
+        let payee = flow(&v, "k", "payee");
+        assert!(payee.cooling_off_described && payee.cooling_off_seconds == 0);
+        assert_eq!(payee.payout_constraint, "unknown");
+        let s = service(&v, "k", "card");
+        assert!(!s.compensation_described && !s.monitoring_described);
+        assert_eq!(s.proofing_accepts_document_images, "unknown");
+        assert_eq!(s.kill_switch, "unknown");
     }
 }

@@ -3,6 +3,7 @@
 //! file. Nothing here prints.
 
 mod facts;
+mod own_facts;
 pub mod view;
 
 use crate::diagnostic::{Code, Diagnostic};

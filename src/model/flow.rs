@@ -30,14 +30,66 @@ pub struct Flow {
     /// payment services that may send holders to it).
     #[serde(default)]
     pub initiated_by: Vec<String>,
-    /// Whether the service compares its verified holder name with the name on the linked
-    /// account or card (account_linking and card_registration flows).
+    /// Whether the service compares the holder name it verified with the name of the
+    /// counterpart account or card (Verification / Confirmation of Payee style): flows that
+    /// link an account or card, send money, or register or change a payout destination.
+    /// Omitted means "not described".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_matching: Option<NameMatching>,
-    /// Time after completion before the new link, token or device can move money.
+    /// Time after completion before the new link, payee, payout account, card, device or
+    /// contact can be used to move money (`24h`), or `none` for no delay. Omitted means "not
+    /// described". Only on flows that create something new.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[1-9][0-9]{0,8}(s|m|h|d|w)$"))]
+    #[schemars(regex(pattern = r"^(none|[1-9][0-9]{0,8}(s|m|h|d|w))$"))]
     pub cooling_off: Option<String>,
+    /// Where money may be paid out to (transfer, payee_registration, payout_account_change,
+    /// trade and charge flows). Omitted means "not described". (v2)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payout: Option<Payout>,
+    /// The contact of record this flow replaces (contact_change flows): an id under
+    /// `contacts`. After the change, notices and codes sent to that contact reach the new one.
+    /// (v2)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces_contact: Option<String>,
+    /// Whether the contact being replaced is told of the change (contact_change flows).
+    /// Omitted means "not described". (v2)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_contact_notified: Option<bool>,
+    /// Whether the issued card can be used before the holder activates it (card_issuance
+    /// flows). Omitted means "not described". (v2)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usable_before_activation: Option<bool>,
+    /// Whether the issued card can be used before proof that it reached the holder
+    /// (card_issuance flows; for a virtual card, whether it works before the holder confirms
+    /// it in a channel bound earlier). Omitted means "not described". (v2)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usable_before_delivery: Option<bool>,
+}
+
+/// Where a flow may send money.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Payout {
+    /// Which destinations are allowed.
+    pub constraint: PayoutConstraint,
+    /// Services (ids in the policy tree) the flow may pay out to, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<String>>,
+}
+
+/// Destinations a flow may pay out to, weakest first; the order is meaningful.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutConstraint {
+    /// Any account the requester names.
+    AnyAccount,
+    /// Only accounts in the verified holder's own name.
+    SameNameOnly,
+    /// Only accounts registered earlier (through a payee_registration or
+    /// payout_account_change flow).
+    PreRegisteredOnly,
 }
 
 #[derive(
@@ -62,6 +114,64 @@ pub enum FlowKind {
     ContactChange,
     /// New device, token or app.
     DeviceActivation,
+    /// A card or virtual card issued to the holder. (v2)
+    CardIssuance,
+    /// Registering a payee that transfers may go to. (v2)
+    PayeeRegistration,
+    /// Registering or changing the account money is withdrawn to. (v2)
+    PayoutAccountChange,
+    /// A securities order. (v2)
+    Trade,
+}
+
+impl FlowKind {
+    /// Kinds added by format v2, refused in a v1 file.
+    pub fn since_v2(self) -> bool {
+        matches!(
+            self,
+            Self::CardIssuance | Self::PayeeRegistration | Self::PayoutAccountChange | Self::Trade
+        )
+    }
+
+    /// Flows that send money or register where it may go: name matching applies to them.
+    pub fn moves_money_or_sets_destination(self) -> bool {
+        matches!(
+            self,
+            Self::AccountLinking
+                | Self::CardRegistration
+                | Self::Transfer
+                | Self::PayeeRegistration
+                | Self::PayoutAccountChange
+        )
+    }
+
+    /// Flows that create something new (a link, card, payee, payout account, device or
+    /// contact): the only ones a cooling-off period can follow.
+    pub fn can_cool_off(self) -> bool {
+        matches!(
+            self,
+            Self::AccountLinking
+                | Self::CardRegistration
+                | Self::CardIssuance
+                | Self::PayeeRegistration
+                | Self::PayoutAccountChange
+                | Self::DeviceActivation
+                | Self::ContactChange
+                | Self::PasswordReset
+        )
+    }
+
+    /// Flows whose money can leave to a destination (`payout`).
+    pub fn pays_out(self) -> bool {
+        matches!(
+            self,
+            Self::Transfer
+                | Self::PayeeRegistration
+                | Self::PayoutAccountChange
+                | Self::Trade
+                | Self::Charge
+        )
+    }
 }
 
 /// One step of a flow: the factors presented together.
@@ -75,6 +185,25 @@ pub struct Step {
     /// delivered factor (sms_otp, email_link, ...), forbidden otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered_to: Option<Delivery>,
+    /// Which contact of record the code or link goes to (with `delivered_to:
+    /// registered_contact`): a contact id declared under `contacts` of the service named by
+    /// `record_of`. Omitted means "not described". (v2)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    /// Whose record `contact` is: a service id. Omitted means this service's own record. A
+    /// bank's code sent to the wallet's record of the wallet holder goes to whoever opened the
+    /// wallet. (v2)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_of: Option<String>,
+    /// Failed-attempt limit on this step's secrets alone; overrides `limits.attempts` for
+    /// this step. (v2)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<AttemptLimit>,
+    /// Whether every holder must pass this step (`mandatory`), passes it unless they turned
+    /// it off (`default_on`), or only if they turned it on (`opt_in`). Omitted means
+    /// `mandatory`, as in v1: a step listed in a flow is one every holder passes. (v2)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enforcement: Option<Enforcement>,
     /// Free-text remark.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -87,6 +216,20 @@ pub enum Delivery {
     RegisteredContact,
     /// A contact the requester supplies in this same flow (the 7pay weakness).
     ContactSuppliedInFlow,
+}
+
+/// Whether a step applies to every holder.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Enforcement {
+    /// Only holders who turned it on pass this step; an attacker picks those who did not.
+    OptIn,
+    /// On unless the holder turned it off.
+    DefaultOn,
+    /// Every holder, always.
+    Mandatory,
 }
 
 /// Identity proofing at account opening.
@@ -126,6 +269,14 @@ pub enum EkycMethod {
     Jpki,
 }
 
+impl EkycMethod {
+    /// Whether the method rests on images of an identity document, which a forged or
+    /// borrowed document passes (JP-APTCP-2027 abolishes such methods from April 2027).
+    pub fn rests_on_document_images(self) -> bool {
+        matches!(self, Self::PhotoIdSelfie | Self::BankReference)
+    }
+}
+
 /// Limits on a flow.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -134,8 +285,9 @@ pub struct Limits {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts: Option<AttemptLimit>,
     /// Limits on how often the flow may complete, e.g. cards registered per account per day.
-    #[serde(default)]
-    pub velocity: Vec<VelocityLimit>,
+    /// Omitted means "not described"; `[]` means there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub velocity: Option<Vec<VelocityLimit>>,
     /// Amount limits, in the service's currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amounts: Option<AmountLimits>,
@@ -169,11 +321,24 @@ pub struct AttemptLimit {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum AttemptScope {
+    /// Failures on the holder's account, across devices and addresses.
     Account,
+    /// Failures on the credential itself (a card, a bank account's PIN), across accounts. (v2)
+    Credential,
     Device,
     Ip,
+    /// Failures on one card number, across accounts.
     CardNumber,
     None,
+}
+
+impl AttemptScope {
+    /// Whether the counter follows the account or credential under attack, as clauses on
+    /// consecutive failures require; a per-device or per-IP counter resets with a new device
+    /// or address.
+    pub fn follows_the_target(self) -> bool {
+        matches!(self, Self::Account | Self::Credential | Self::CardNumber)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

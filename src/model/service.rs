@@ -71,18 +71,30 @@ pub enum SourceAccess {
     Internal,
 }
 
-/// A notice the service sends the holder when an event happens.
+/// What the service does about one event: a notice to the holder, or (`sent: false`) none.
+/// Events not listed are "not described".
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Notification {
     /// The event that triggers the notice.
     pub event: NotificationEvent,
-    /// Channels the notice goes out on.
+    /// `false` states that no notice is sent for this event; then nothing else may be given.
+    /// Default `true`. (v2)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<bool>,
+    /// Channels the notice goes out on. Required when the notice is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
-    pub channels: Vec<Channel>,
+    pub channels: Option<Vec<Channel>>,
     /// Whether the notice goes to a contact registered before the event, to a contact supplied
-    /// in the event itself (no notice at all for a hijacked account), or to both.
-    pub recipient: Recipient,
+    /// in the event itself (no notice at all for a hijacked account), or to both. Required
+    /// when the notice is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<Recipient>,
+    /// Which contacts of record the notice goes to: ids under `contacts`. Omitted means "not
+    /// described". (v2)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contacts: Option<Vec<String>>,
     /// When the notice is sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timing: Option<NotificationTiming>,
@@ -106,6 +118,30 @@ pub enum NotificationEvent {
     PasswordChanged,
     ContactChanged,
     NewDevice,
+    /// A card or virtual card issued. (v2)
+    CardIssued,
+    /// A payee registered. (v2)
+    PayeeRegistered,
+    /// The payout account registered or changed. (v2)
+    PayoutAccountChanged,
+    /// A securities order placed. (v2)
+    Trade,
+}
+
+impl NotificationEvent {
+    /// The events format v1 could name.
+    pub const V1: [NotificationEvent; 10] = [
+        Self::Registration,
+        Self::Login,
+        Self::AccountLinked,
+        Self::CardRegistered,
+        Self::Charge,
+        Self::Payment,
+        Self::Transfer,
+        Self::PasswordChanged,
+        Self::ContactChanged,
+        Self::NewDevice,
+    ];
 }
 
 #[derive(
@@ -139,7 +175,7 @@ pub enum NotificationTiming {
     Batched,
 }
 
-/// Transaction monitoring.
+/// Transaction monitoring and the operator's means to respond.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Monitoring {
@@ -147,6 +183,35 @@ pub struct Monitoring {
     /// What the monitoring does when it fires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<MonitoringAction>,
+    /// Signals the monitoring watches. Omitted means "not described". (v2)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signals: Option<Vec<MonitoringSignal>>,
+    /// Whether a suspicious outflow is held until reviewed. Omitted means "not described".
+    /// (v2)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holds_suspicious_outflow: Option<bool>,
+    /// Whether the operator can stop a flow for everyone at once (a kill switch), as banks did
+    /// with linking in September 2020. Omitted means "not described". (v2)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kill_switch: Option<bool>,
+}
+
+/// What transaction monitoring looks at.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum MonitoringSignal {
+    NewDevice,
+    NewLink,
+    NewPayee,
+    /// Many operations in a short time, or many accounts from one source.
+    Velocity,
+    /// Unusual amounts for the holder.
+    Amount,
+    Geolocation,
+    /// A contact changed shortly before money moves.
+    RecentContactChange,
 }
 
 #[derive(
@@ -173,9 +238,9 @@ pub enum MonitoringAction {
 pub struct Compensation {
     /// Whether a compensation policy is published.
     pub published: bool,
-    /// What the policy covers.
-    #[serde(default)]
-    pub scope: Vec<CompensationScope>,
+    /// What the policy covers. Omitted means "not described"; `[]` means it covers nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<CompensationScope>>,
 }
 
 #[derive(

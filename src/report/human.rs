@@ -40,7 +40,7 @@ pub fn write_input_diagnostics(out: &mut String, tree: &PolicyTree, style: Style
 /// Summary lines naming every file that failed and every path not checked.
 pub fn write_failed_files(out: &mut String, tree: &PolicyTree) {
     for file in tree.files.iter().filter(|f| !f.is_valid()) {
-        let count = file.diagnostics.len();
+        let count = file.error_count();
         let _ = writeln!(
             out,
             "  failed: {} ({count} {})",

@@ -61,6 +61,7 @@ impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
             severity: match d.severity {
                 crate::diagnostic::Severity::Error => "error",
                 crate::diagnostic::Severity::Warning => "warning",
+                crate::diagnostic::Severity::Note => "note",
             },
             code: d.code.as_str(),
             message: &d.message,
@@ -95,11 +96,7 @@ pub fn render_validation(tree: &PolicyTree) -> String {
             invalid,
             not_checked: tree.discovery.len(),
             errors: tree.discovery.len()
-                + tree
-                    .files
-                    .iter()
-                    .map(|f| f.diagnostics.len())
-                    .sum::<usize>(),
+                + tree.files.iter().map(|f| f.error_count()).sum::<usize>(),
         },
         discovery: tree.discovery.iter().map(JsonDiagnostic::from).collect(),
         files,

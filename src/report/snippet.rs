@@ -62,6 +62,7 @@ impl<'a> Entry<'a> {
             level: match diagnostic.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
+                Severity::Note => "note",
             },
             severe: diagnostic.severity == Severity::Error,
             code: CODE_NAMES

@@ -229,11 +229,29 @@ pub fn view_reference() -> String {
         "A rule's `condition` is a CEL expression over two variables, `service` and `flow`. \
          These are all the fields; a condition naming any other is refused when the pack loads.\n"
     );
-    let sections = [
-        ("service", "ServiceView"),
-        ("flow", "FlowView"),
-        ("flow.delegated[]", "DelegateView"),
+    // Top-level variables first, then every list of objects they hold, so a new nested view
+    // is documented without anyone remembering to list it here.
+    let mut sections = vec![
+        ("service".to_owned(), "ServiceView".to_owned()),
+        ("flow".to_owned(), "FlowView".to_owned()),
     ];
+    let mut next = 0;
+    while next < sections.len() {
+        let (prefix, definition) = sections[next].clone();
+        next += 1;
+        let nested = schema
+            .pointer(&format!("/$defs/{definition}/properties"))
+            .and_then(|p| p.as_object());
+        for (name, field) in nested.into_iter().flatten() {
+            let target = field
+                .pointer("/items/$ref")
+                .and_then(|r| r.as_str())
+                .and_then(|r| r.rsplit('/').next());
+            if let Some(target) = target {
+                sections.push((format!("{prefix}.{name}[]"), target.to_owned()));
+            }
+        }
+    }
     for (prefix, definition) in sections {
         let _ = writeln!(out, "## `{prefix}`\n");
         let _ = writeln!(out, "| field | type | meaning |\n|---|---|---|");

@@ -61,6 +61,7 @@ fn run_rule(set: &RuleSet, pack: &RulePack, rule: &Rule, loader: &Loader) -> Vec
                 .files
                 .iter()
                 .flat_map(|f| f.diagnostics.iter())
+                .filter(|d| d.is_error())
                 .map(|d| {
                     let at = d
                         .span

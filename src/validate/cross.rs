@@ -15,6 +15,8 @@ struct Declared<'a> {
     file: usize,
     span: Span,
     flows: BTreeMap<&'a str, Option<&'a str>>,
+    /// Contact ids under `contacts`; `None` when the file declares none.
+    contacts: Option<Vec<&'a str>>,
 }
 
 /// Diagnostics across the whole tree, each paired with the index of the file it belongs to.
@@ -59,12 +61,17 @@ pub fn check_tree(files: &[LoadedFile]) -> Vec<(usize, Diagnostic)> {
                     .collect()
             })
             .unwrap_or_default();
+        let contacts = json
+            .get("contacts")
+            .and_then(Value::as_object)
+            .map(|c| c.keys().map(String::as_str).collect());
         services.insert(
             id,
             Declared {
                 file: index,
                 span,
                 flows,
+                contacts,
             },
         );
     }
@@ -170,6 +177,63 @@ fn check_references(file: &LoadedFile, services: &BTreeMap<&str, Declared<'_>>) 
                         );
                     }
                 }
+            }
+        }
+        let payout = flow.pointer("/payout/services").and_then(Value::as_array);
+        for (i, target) in payout.into_iter().flatten().enumerate() {
+            let Some(target) = target.as_str() else {
+                continue;
+            };
+            if !services.contains_key(target) {
+                let path = flow_path.key("payout").key("services").index(i);
+                found.push(unknown_service(
+                    at(
+                        &path,
+                        Code::UnknownService,
+                        format!("pays out to unknown service `{target}`"),
+                    ),
+                    target,
+                    known_ids(),
+                ));
+            }
+        }
+        let steps = flow.get("steps").and_then(Value::as_array);
+        for (i, step) in steps.into_iter().flatten().enumerate() {
+            let Some(owner) = step.get("record_of").and_then(Value::as_str) else {
+                continue;
+            };
+            let path = flow_path.key("steps").index(i);
+            let Some(declared) = services.get(owner) else {
+                found.push(unknown_service(
+                    at(
+                        &path.key("record_of"),
+                        Code::UnknownService,
+                        format!("code sent to a record of unknown service `{owner}`"),
+                    ),
+                    owner,
+                    known_ids(),
+                ));
+                continue;
+            };
+            let Some(contact) = step.get("contact").and_then(Value::as_str) else {
+                continue;
+            };
+            let known = declared.contacts.as_deref().unwrap_or_default();
+            if !known.contains(&contact) {
+                let hint = match closest(contact, known.iter().copied()) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => {
+                        format!("declare `{contact}` under `contacts` in the policy of `{owner}`")
+                    }
+                };
+                found.push(
+                    at(
+                        &path.key("contact"),
+                        Code::UnknownContact,
+                        format!("service `{owner}` declares no contact `{contact}`"),
+                    )
+                    .with_hint(hint),
+                );
             }
         }
         let initiators = flow.get("initiated_by").and_then(Value::as_array);

@@ -4,6 +4,7 @@
 
 mod cross;
 mod semantic;
+mod versions;
 
 pub use cross::check_tree;
 pub use semantic::check_file;

@@ -261,3 +261,33 @@ fn a_replaced_factor_is_a_warning_that_keeps_the_file_valid() {
     assert!(stdout.contains("summary: 1 file checked, 1 valid, 0 invalid"));
     insta::assert_snapshot!("replaced_factor_warning", stdout);
 }
+
+#[test]
+fn v1_files_still_load_with_a_note_and_are_audited() {
+    let (code, stdout) = validate_in(&fixtures(), &["v1"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("summary: 11 files checked, 11 valid, 0 invalid"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout
+            .matches("note[format-upgraded]: format v1, read as v2")
+            .count(),
+        11,
+        "{stdout}"
+    );
+    assert!(!stdout.contains("error["), "{stdout}");
+    // The v1 incident reconstructions are still audited, with the same critical finding.
+    let output = authaudit()
+        .current_dir(fixtures())
+        .args(["check", "v1", "--pack", "incidents"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("critical[INC-LINK-KNOWLEDGE-ONLY]"),
+        "{stdout}"
+    );
+}

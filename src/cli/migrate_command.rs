@@ -221,12 +221,5 @@ fn write_summary(
             let _ = writeln!(out, "  failed: {} ({errors} {noun})", file.shown);
         }
     }
-    for problem in &tree.discovery {
-        let _ = writeln!(
-            out,
-            "  not checked: {} ({})",
-            problem.file,
-            problem.code.as_str()
-        );
-    }
+    crate::report::human::write_not_checked(out, tree);
 }

@@ -48,6 +48,11 @@ pub fn write_failed_files(out: &mut String, tree: &PolicyTree) {
             plural(count, "error", "errors")
         );
     }
+    write_not_checked(out, tree);
+}
+
+/// Summary lines naming every path that was not checked at all.
+pub fn write_not_checked(out: &mut String, tree: &PolicyTree) {
     for problem in &tree.discovery {
         let _ = writeln!(
             out,

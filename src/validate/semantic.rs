@@ -109,6 +109,31 @@ pub fn check_file(file: &str, tree: &Node, json: &Value, catalogue: &Catalogue) 
     cx.found
 }
 
+/// A setting that rules out other fields of the same object.
+struct Against {
+    code: Code,
+    /// The setting, quoted and explained: "`scope: none`, which says ...".
+    setting: &'static str,
+    hint: &'static str,
+}
+
+/// Reports every field of `fields` that is set although `against` rules it out.
+fn report_contradicting(
+    cx: &mut FileContext<'_>,
+    object: &YamlPath,
+    fields: &[(&str, bool)],
+    against: &Against,
+) {
+    for (field, _) in fields.iter().filter(|(_, set)| *set) {
+        cx.report(
+            against.code,
+            object.key(*field),
+            format!("`{field}` contradicts {}", against.setting),
+            against.hint,
+        );
+    }
+}
+
 /// One event described both as sent and as not sent.
 fn check_notices_agree(cx: &mut FileContext<'_>, notices: &[(YamlPath, Notification)]) {
     for (i, (path, notice)) in notices.iter().enumerate() {
@@ -174,14 +199,12 @@ fn check_monitoring(cx: &mut FileContext<'_>, monitoring: &Monitoring) {
             monitoring.holds_suspicious_outflow == Some(true),
         ),
     ];
-    for (field, _) in given.iter().filter(|(_, set)| *set) {
-        cx.report(
-            Code::Contradiction,
-            YamlPath::root().key("monitoring").key(*field),
-            format!("`{field}` contradicts `level: none`, which says nothing is monitored"),
-            "remove it, or set `level` to rule_based or realtime_scoring",
-        );
-    }
+    let against = Against {
+        code: Code::Contradiction,
+        setting: "`level: none`, which says nothing is monitored",
+        hint: "remove it, or set `level` to rule_based or realtime_scoring",
+    };
+    report_contradicting(cx, &YamlPath::root().key("monitoring"), &given, &against);
 }
 
 /// Reports `contact` when it is not declared under `contacts`.
@@ -223,14 +246,12 @@ fn check_notification(
             ("timing", notice.timing.is_some()),
             ("threshold", notice.threshold.is_some()),
         ];
-        for (field, _) in given.iter().filter(|(_, set)| *set) {
-            cx.report(
-                Code::InconsistentNotification,
-                path.key(*field),
-                format!("`{field}` contradicts `sent: false`, which says no notice is sent"),
-                "remove it, or remove `sent: false` if the notice is sent",
-            );
-        }
+        let against = Against {
+            code: Code::InconsistentNotification,
+            setting: "`sent: false`, which says no notice is sent",
+            hint: "remove it, or remove `sent: false` if the notice is sent",
+        };
+        report_contradicting(cx, path, &given, &against);
         return;
     }
     for (field, missing) in [
@@ -549,14 +570,12 @@ fn check_attempts(cx: &mut FileContext<'_>, here: &YamlPath, limit: &AttemptLimi
             ("lockout", limit.lockout.is_some()),
             ("lockout_duration", limit.lockout_duration.is_some()),
         ];
-        for (field, _) in present.iter().filter(|(_, set)| *set) {
-            cx.report(
-                Code::InconsistentLimit,
-                here.key(*field),
-                format!("`{field}` contradicts `scope: none`, which says failures are not limited"),
-                "remove it, or set `scope` to what the failure counter is kept per (account, credential, card_number, device, ip)",
-            );
-        }
+        let against = Against {
+            code: Code::InconsistentLimit,
+            setting: "`scope: none`, which says failures are not limited",
+            hint: "remove it, or set `scope` to what the failure counter is kept per (account, credential, card_number, device, ip)",
+        };
+        report_contradicting(cx, here, &present, &against);
         return;
     }
     if limit.max.is_none() {

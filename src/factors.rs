@@ -78,6 +78,12 @@ pub struct Factor {
     /// the biometric or PIN that unlocks it on the holder's device or card.
     #[serde(default)]
     pub unlock: Option<Category>,
+    /// Whether presenting the factor signs the transaction itself: the amount and payee (or
+    /// the changed data) are shown to the holder and bound into what the factor produces, so a
+    /// code or approval for one transaction cannot authorise another (transaction signing,
+    /// dynamic linking).
+    #[serde(default)]
+    pub signs_transaction: bool,
     /// The factor counts only in a step that also has a factor of this category counting on
     /// its own (a biometric bound to a device the holder has). See
     /// [`Catalogue::counting_in_step`].

@@ -248,6 +248,7 @@ pub fn own_flow_view(
     let mut steps = Vec::new();
     let mut guessable_limits: Vec<Option<&AttemptLimit>> = Vec::new();
     let mut reach = BTreeSet::new();
+    let mut signing = false;
     for step in &flow.steps {
         let limit = step_limit(flow, step);
         let opt_in = step.enforcement == Some(Enforcement::OptIn);
@@ -281,6 +282,7 @@ pub fn own_flow_view(
             }
             // A code sent where the requester chose is read, not guessed, and proves nothing.
             if counting_here.contains(name.as_str()) && !opt_in {
+                signing |= factor.signs_transaction;
                 counting.insert(name.clone());
                 categories.insert(name_of(&factor.category));
                 if let Some(unlock) = factor.unlock {
@@ -379,6 +381,14 @@ pub fn own_flow_view(
         step_guess_chances: step_chances,
         velocity_described: velocity.is_some(),
         velocity_limited: velocity.is_some_and(|v| !v.is_empty()),
+        velocity_scopes: velocity
+            .into_iter()
+            .flatten()
+            .map(|v| name_of(&v.scope))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        transaction_signing: signing,
         amounts_described: amounts.is_some(),
         amount_limited: amounts.is_some_and(|a| a.per_transaction.is_some() || a.per_day.is_some()),
         name_matching: flow

@@ -218,6 +218,13 @@ pub struct FlowView {
     pub velocity_described: bool,
     /// Whether completions of the flow are rate-limited.
     pub velocity_limited: bool,
+    /// What the velocity limits are kept per: `account`, `device`, `ip`, `card_number`,
+    /// `bank_account` (sorted, without repeats).
+    pub velocity_scopes: Vec<String>,
+    /// Whether a factor of a step every holder passes signs the transaction itself (amount and
+    /// payee, or the changed data, shown and bound into the approval: transaction signing,
+    /// dynamic linking). An SMS code or a plain approval prompt does not.
+    pub transaction_signing: bool,
     /// Whether amount limits are described (`limits.amounts`).
     pub amounts_described: bool,
     /// Whether a per-transaction or per-day amount limit is set.

@@ -43,6 +43,32 @@ pub struct SourceDocument {
     pub numbering: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Who issued the document, when it differs from the pack's issuer or the pack cites
+    /// several issuers (regulator, association, standard setter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The edition or version cited (`Revision 4`, `v4.0.1`, `2021 revision`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edition: Option<String>,
+    /// The official reference a regulator would look up (an Official Journal reference, a
+    /// notice number), where the URL is not one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// The date the document's requirements take effect, `YYYY-MM-DD` or `YYYY-MM` (read as
+    /// the first of the month). Rules citing it are in force from then (`check --at`). Omit
+    /// for material that sets no requirement (the project's own incident analysis); a rule
+    /// citing only such material is always in force.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$"))]
+    pub effective: Option<String>,
+    /// The date from which the document no longer applies (repealed or replaced), with the
+    /// same format; rules citing only it are not in force from then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$"))]
+    pub until: Option<String>,
+    /// The id of the source in this pack that replaces this one, when it is superseded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
 }
 
 /// Text in English and Japanese.

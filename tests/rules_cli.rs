@@ -85,6 +85,35 @@ fn rules_list_and_explain_read_the_metadata() {
     ]);
     assert!(none.ends_with("0 rules\n"), "{none}");
 
+    let (code, long, _) = run(&[
+        "rules",
+        "list",
+        "--rules",
+        &pack("dated"),
+        "--pack",
+        "inhouse-dated",
+        "--long",
+    ]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("list__long_dated", long);
+    let (code, json, _) = run(&[
+        "rules",
+        "list",
+        "--rules",
+        &pack("dated"),
+        "--pack",
+        "inhouse-dated",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let listed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let both = &listed["rules"][1];
+    assert_eq!(both["id"], "DATED-BOTH-EDITIONS");
+    assert_eq!(both["citations"][0]["source"]["until"], "2021-01-01");
+    assert_eq!(both["citations"][0]["source"]["superseded_by"], "STD-2021");
+    assert_eq!(both["citations"][1]["source"]["edition"], "2nd edition");
+
     let (code, stdout, _) = run(&[
         "rules",
         "explain",
@@ -120,6 +149,8 @@ fn check_exit_codes_follow_fail_on() {
         user.as_str(),
         "--pack",
         "inhouse-valid",
+        "--at",
+        "2026-11-28",
     ];
     // The fixture bank links with name + account number + PIN: one high finding.
     let (code, stdout, _) = run(&base);

@@ -4,9 +4,10 @@
 mod migrate_command;
 mod rules_command;
 
-use crate::evaluate::{PackSelection, evaluate, name_of};
+use crate::evaluate::{PackSelection, evaluate_at, name_of};
 use crate::factors::Catalogue;
 use crate::load::{Loader, PolicyTree};
+use crate::model::{Day, day_from_unix_days, parse_date};
 use crate::report::check::{CheckOutcome, Lang};
 use crate::report::snippet::{Style, write_diagnostic};
 use crate::report::{self, Format};
@@ -146,6 +147,27 @@ struct CheckArgs {
     /// Language of finding titles and messages.
     #[arg(long, value_enum, default_value_t = Lang::En)]
     lang: Lang,
+    /// Audit against the rules in force on this day (YYYY-MM-DD): a rule runs when one of
+    /// the sources it cites applies that day. Default: today.
+    #[arg(long, value_name = "DATE", value_parser = parse_at)]
+    at: Option<Day>,
+}
+
+/// `--at`: a calendar day.
+fn parse_at(text: &str) -> Result<Day, String> {
+    let well_formed = text.len() == 10 && text.chars().filter(|c| *c == '-').count() == 2;
+    if !well_formed {
+        return Err(format!("`{text}` is not a date: write YYYY-MM-DD"));
+    }
+    parse_date(text)
+}
+
+/// Today's date in UTC, from the system clock.
+fn today() -> Day {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    day_from_unix_days(i64::try_from(seconds / 86_400).unwrap_or(0))
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,6 +179,12 @@ pub(super) enum RulesCommand {
         /// Only rules of this severity.
         #[arg(long, value_enum)]
         severity: Option<Severity>,
+        /// Show each rule's citations with the source's issuer, edition, dates and reference.
+        #[arg(long)]
+        long: bool,
+        /// Output format (`json` always includes citations and sources).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
     },
     /// Explain a rule: citation, rationale, remediation, examples.
     Explain {
@@ -259,7 +287,8 @@ fn check(args: &CheckArgs) -> ExitCode {
         Err(message) => return usage_error(&message),
     };
     let (loader, tree) = args.input.load();
-    let evaluation = evaluate(&tree, &set, &selection, loader.catalogue());
+    let at = args.at.unwrap_or_else(today);
+    let evaluation = evaluate_at(&tree, &set, &selection, loader.catalogue(), Some(at));
     let mut packs_run: Vec<String> = set
         .packs
         .iter()

@@ -4,6 +4,7 @@ use super::{EXIT_INVALID, PackArgs, RulesCommand, print_or_exit, refuse_packs, u
 use crate::evaluate::PackSelection;
 use crate::factors::Catalogue;
 use crate::load::Loader;
+use crate::report::Format;
 use crate::report::rules as rule_report;
 use crate::rules::{self, RulePack, RuleSet};
 use crate::source::SizeBudget;
@@ -28,10 +29,18 @@ pub fn run(command: &RulesCommand) -> ExitCode {
     };
     let chosen = chosen_packs(packs, &selection);
     match command {
-        RulesCommand::List { severity, .. } => print_or_exit(
-            &rule_report::list(&set, &chosen, *severity),
-            ExitCode::SUCCESS,
-        ),
+        RulesCommand::List {
+            severity,
+            long,
+            format,
+            ..
+        } => {
+            let text = match format {
+                Format::Json => rule_report::list_json(&set, &chosen, *severity),
+                Format::Human => rule_report::list(&set, &chosen, *severity, *long),
+            };
+            print_or_exit(&text, ExitCode::SUCCESS)
+        }
         RulesCommand::Explain { id, .. } => explain(&set, id),
         RulesCommand::Test { .. } => test(&set.filtered(&chosen)),
         RulesCommand::Docs { out, .. } => docs(&set.filtered(&chosen), out),

@@ -9,7 +9,7 @@ pub mod view;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::factors::Catalogue;
 use crate::load::PolicyTree;
-use crate::model::{FlowKind, ServiceKind};
+use crate::model::{Day, FlowKind, ServiceKind, parse_date};
 use crate::rules::{Citation, Rule, RulePack, RuleSet, Severity, Text};
 use crate::yaml::{Span, YamlPath};
 pub use facts::{build_views, name_of};
@@ -30,8 +30,91 @@ pub struct Finding {
     pub service: String,
     pub flow: String,
     /// Citations, each with the title of the document it names.
-    pub citations: Vec<(Citation, String)>,
+    pub citations: Vec<FindingCitation>,
     pub remediation: String,
+    /// With `check --at`: the day from which the sources that make the rule apply took effect,
+    /// when the rule was not yet in force on the policy's `as_of` day (the design is judged
+    /// against guidance that came later).
+    pub effective_after_as_of: Option<Day>,
+}
+
+/// A citation of a finding, with what the pack manifest says of its document.
+#[derive(Debug, Clone)]
+pub struct FindingCitation {
+    pub citation: Citation,
+    /// Title of the cited document.
+    pub title: String,
+    /// When the document has been replaced: "superseded by ID from DATE" (or "no longer
+    /// applies from DATE"), so no superseded edition is cited without saying so.
+    pub superseded: Option<String>,
+}
+
+/// What a finding says of a cited document that has been replaced or stopped applying.
+fn superseded_note(pack: &RulePack, document: &str) -> Option<String> {
+    let source = pack.source(document)?;
+    match (&source.superseded_by, &source.until) {
+        (Some(next), Some(until)) => Some(format!("superseded by {next} from {until}")),
+        (Some(next), None) => Some(format!("superseded by {next}")),
+        (None, Some(until)) => Some(format!("no longer applies from {until}")),
+        (None, None) => None,
+    }
+}
+
+/// One rule judged against one flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleResult {
+    pub rule_id: String,
+    pub pack: String,
+    pub file: String,
+    pub service: String,
+    pub flow: String,
+    pub outcome: Outcome,
+}
+
+/// What a rule concluded about a flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The rule ran and stayed silent.
+    Pass,
+    /// The rule fired: there is a finding.
+    Fail,
+    /// The rule does not look at this kind of service or flow; the reason says which it does.
+    NotApplicable(String),
+    /// None of the rule's sources applied on the day audited (`check --at`).
+    NotInForce,
+    /// The condition failed at run time (reported in `Evaluation::errors`).
+    Error,
+}
+
+impl Outcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::NotApplicable(_) => "not_applicable",
+            Outcome::NotInForce => "not_in_force",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+/// Why `rule` does not look at a flow of `kind` in a service of `service_kind`.
+fn not_applicable_reason(rule: &Rule, service_kind: ServiceKind, kind: FlowKind) -> String {
+    let to = &rule.spec.applies_to;
+    let names = |items: Vec<String>| items.join(", ");
+    if !to.service_kinds.is_empty() && !to.service_kinds.contains(&service_kind) {
+        format!(
+            "applies to services of kind {}, not {}",
+            names(to.service_kinds.iter().map(name_of).collect()),
+            name_of(&service_kind)
+        )
+    } else {
+        format!(
+            "applies to flows of kind {}, not {}",
+            names(to.flow_kinds.iter().map(name_of).collect()),
+            name_of(&kind)
+        )
+    }
 }
 
 /// Which packs run.
@@ -60,24 +143,49 @@ impl PackSelection {
 #[derive(Debug, Default)]
 pub struct Evaluation {
     pub findings: Vec<Finding>,
+    /// With `check --at`: the day audited, and the rules of the selected packs that were
+    /// not in force that day (not run), as (pack, rule id).
+    pub at: Option<Day>,
+    pub not_in_force: Vec<(String, String)>,
     /// Rules that failed to evaluate (a condition that did not yield a boolean).
     pub errors: Vec<Diagnostic>,
+    /// Every rule of the selected packs against every flow of every valid policy, with its
+    /// result: what passed, not only what failed (reports show both).
+    pub results: Vec<RuleResult>,
 }
 
-/// Evaluates every valid policy in `tree` with the selected packs of `rules`.
+/// Evaluates every valid policy in `tree` with every rule of the selected packs, whatever the
+/// day (rule examples, tests).
 pub fn evaluate(
     tree: &PolicyTree,
     rules: &RuleSet,
     selection: &PackSelection,
     catalogue: &Catalogue,
 ) -> Evaluation {
+    evaluate_at(tree, rules, selection, catalogue, None)
+}
+
+/// Evaluates with the rules in force on `at` (all rules when `None`), and marks findings of
+/// rules that came into force after the policy's `as_of` day.
+pub fn evaluate_at(
+    tree: &PolicyTree,
+    rules: &RuleSet,
+    selection: &PackSelection,
+    catalogue: &Catalogue,
+    at: Option<Day>,
+) -> Evaluation {
     let policies: Vec<_> = tree.policies().collect();
     let views = build_views(
         &policies.iter().map(|(_, p)| *p).collect::<Vec<_>>(),
         catalogue,
     );
-    let mut result = Evaluation::default();
+    let mut result = Evaluation {
+        at,
+        ..Evaluation::default()
+    };
+    let mut not_in_force = std::collections::BTreeSet::new();
     for (file, policy) in &policies {
+        let as_of = parse_date(&policy.service.as_of).ok();
         let packs: Vec<&RulePack> = rules
             .packs
             .iter()
@@ -100,12 +208,45 @@ pub fn evaluate(
             };
             let flow_path = YamlPath::root().key("flows").key(flow_id.clone());
             for pack in &packs {
-                for rule in pack
-                    .rules
-                    .iter()
-                    .filter(|r| applies(r, policy.service.kind, flow.kind))
-                {
-                    match fires(rule, &context) {
+                for rule in &pack.rules {
+                    let mut record = |outcome: Outcome| {
+                        result.results.push(RuleResult {
+                            rule_id: rule.spec.id.clone(),
+                            pack: pack.manifest.id.clone(),
+                            file: file.shown.clone(),
+                            service: policy.service.id.clone(),
+                            flow: flow_id.clone(),
+                            outcome,
+                        });
+                    };
+                    if !applies(rule, policy.service.kind, flow.kind) {
+                        record(Outcome::NotApplicable(not_applicable_reason(
+                            rule,
+                            policy.service.kind,
+                            flow.kind,
+                        )));
+                        continue;
+                    }
+                    if let Some(day) = at
+                        && !pack.in_force(rule, day)
+                    {
+                        record(Outcome::NotInForce);
+                        not_in_force.insert((pack.manifest.id.clone(), rule.spec.id.clone()));
+                        continue;
+                    }
+                    let effective_after_as_of = match (at, as_of) {
+                        (Some(day), Some(as_of)) if !pack.in_force(rule, as_of) => {
+                            pack.in_force_since(rule, day)
+                        }
+                        _ => None,
+                    };
+                    let fired = fires(rule, &context);
+                    record(match &fired {
+                        Ok(false) => Outcome::Pass,
+                        Ok(true) => Outcome::Fail,
+                        Err(_) => Outcome::Error,
+                    });
+                    match fired {
                         Ok(false) => {}
                         Ok(true) => {
                             let tree_node = file.tree.as_ref();
@@ -132,9 +273,14 @@ pub fn evaluate(
                                     .spec
                                     .citations
                                     .iter()
-                                    .map(|c| (c.clone(), pack.source(&c.document).map(|s| s.title.clone()).unwrap_or_default()))
+                                    .map(|c| FindingCitation {
+                                        citation: c.clone(),
+                                        title: pack.source(&c.document).map(|s| s.title.clone()).unwrap_or_default(),
+                                        superseded: superseded_note(pack, &c.document),
+                                    })
                                     .collect(),
                                 remediation: rule.spec.remediation.clone(),
+                                effective_after_as_of,
                             });
                         }
                         Err(message) => result.errors.push(
@@ -150,6 +296,7 @@ pub fn evaluate(
             }
         }
     }
+    result.not_in_force = not_in_force.into_iter().collect();
     result.findings.sort_by(|a, b| {
         (&a.file, a.span, b.severity, &a.rule_id).cmp(&(&b.file, b.span, a.severity, &b.rule_id))
     });

@@ -130,7 +130,6 @@ pub fn service_view(policy: &Policy, flows: &BTreeMap<String, FlowView>) -> Serv
             .map(|m: EkycMethod| name_of(&m))
             .unwrap_or_default(),
         proofing_accepts_document_images: tri(images),
-        notifications_described: policy.notifications.as_ref().is_some_and(|n| !n.is_empty()),
         notifies: notifies.into_iter().collect(),
         notifies_new_contact_only: new_only,
         notices_none: none,
@@ -244,7 +243,7 @@ pub fn own_flow_view(
     let mut categories = BTreeSet::new();
     let mut has_delivered = false;
     let mut supplied = false;
-    let (mut restricted, mut phishing, mut replay, mut any_replay) = (false, false, true, false);
+    let (mut restricted, mut phishing) = (false, false);
     let mut steps = Vec::new();
     let mut guessable_limits: Vec<Option<&AttemptLimit>> = Vec::new();
     let mut reach = BTreeSet::new();
@@ -289,8 +288,6 @@ pub fn own_flow_view(
                     categories.insert(name_of(&unlock));
                 }
                 phishing |= factor.phishing_resistant;
-                replay &= factor.replay_resistant;
-                any_replay |= factor.replay_resistant;
             }
             let factor_chance = if to_requester {
                 Some(1.0)
@@ -362,12 +359,9 @@ pub fn own_flow_view(
         independent_categories: categories.len() as i64,
         categories: categories.into_iter().collect(),
         has_delivered_factor: has_delivered,
-        codes_to_registered_contact_only: !supplied,
         codes_to_supplied_contact: supplied,
         uses_restricted_factor: restricted,
         phishing_resistant: phishing,
-        replay_resistant: replay && !counting.is_empty(),
-        any_replay_resistant: any_replay,
         attempts_described: limits.described,
         attempt_limited: limits.limited,
         attempt_unlimited_step: limits.unlimited_step,

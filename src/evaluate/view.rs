@@ -37,10 +37,6 @@ pub struct ServiceView {
     /// or eKYC by photo ID and selfie), which a forged document passes: `yes`, `no`, or
     /// `unknown` when the proofing is not described.
     pub proofing_accepts_document_images: String,
-    /// Whether the policy describes any notification at all. Events are described one by one:
-    /// an event in none of `notifies`, `notifies_new_contact_only` and `notices_none` is not
-    /// described.
-    pub notifications_described: bool,
     /// Events that notify the holder on a contact registered before the event (recipient
     /// `registered_contact` or `both`): `account_linked`, `charge`, `password_changed`, ...
     pub notifies: Vec<String>,
@@ -167,19 +163,12 @@ pub struct FlowView {
     pub independent_categories: i64,
     /// Whether any step sends a code, link or prompt to a contact.
     pub has_delivered_factor: bool,
-    /// Whether every code, link or prompt goes to a contact registered earlier (true when the
-    /// flow sends none).
-    pub codes_to_registered_contact_only: bool,
     /// Whether any code or link goes to a contact supplied in the same flow (the 7pay reset).
     pub codes_to_supplied_contact: bool,
     /// Whether an SMS or voice code is used (NIST "restricted" authenticators).
     pub uses_restricted_factor: bool,
     /// Whether at least one counting factor is phishing-resistant.
     pub phishing_resistant: bool,
-    /// Whether every counting factor is replay-resistant (false when none counts).
-    pub replay_resistant: bool,
-    /// Whether at least one counting factor is replay-resistant (NIST AAL2).
-    pub any_replay_resistant: bool,
     /// Whether a failed-attempt limit is described for every step with a guessable factor
     /// (for the flow when no step has one).
     pub attempts_described: bool,
@@ -295,14 +284,8 @@ pub struct FlowView {
 pub struct DelegateView {
     /// `<service id>/<flow id>`.
     pub flow: String,
-    /// Kind of the delegate's service.
-    pub service_kind: String,
     /// `independent_categories` of that flow.
     pub independent_categories: i64,
     /// `guess_chance` of that flow.
     pub guess_chance: f64,
-    /// `attempt_limited` of that flow.
-    pub attempt_limited: bool,
-    /// `notifies_holder` of that flow.
-    pub notifies_holder: bool,
 }

@@ -14,7 +14,9 @@ mod values;
 pub use contact::*;
 pub use flow::*;
 pub use service::*;
-pub use values::{parse_date, parse_duration};
+pub use values::{
+    Day, day_from_unix_days, format_day, parse_date, parse_day_or_month, parse_duration,
+};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -6,6 +6,7 @@ use super::human::{file_counts, write_failed_files, write_input_diagnostics};
 use super::snippet::{Entry, Style, write_diagnostic, write_entry};
 use crate::evaluate::{Evaluation, Finding};
 use crate::load::PolicyTree;
+use crate::model::format_day;
 use crate::rules::Severity;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -81,17 +82,32 @@ fn entry(finding: &Finding, lang: Lang) -> Entry<'_> {
             finding.service, finding.flow, finding.pack
         ),
     )];
-    for (citation, _) in &finding.citations {
+    for cited in &finding.citations {
+        let citation = &cited.citation;
         let requirement = citation
             .requirement
             .as_ref()
             .map(|r| format!(" [{r}]"))
             .unwrap_or_default();
+        let superseded = cited
+            .superseded
+            .as_ref()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
         notes.push((
             "note",
             format!(
-                "{} {}: {}{requirement}",
+                "{} {}{superseded}: {}{requirement}",
                 citation.document, citation.section, citation.paraphrase
+            ),
+        ));
+    }
+    if let Some(day) = finding.effective_after_as_of {
+        notes.push((
+            "note",
+            format!(
+                "this rule applies from {}, after the policy's as_of date: the design is judged against guidance that came later",
+                format_day(day)
             ),
         ));
     }
@@ -156,6 +172,20 @@ fn write_summary(out: &mut String, outcome: &CheckOutcome<'_>, style: Style) {
     }
     for (pack, count) in by_pack {
         let _ = writeln!(out, "  {pack}: {count}");
+    }
+    if let Some(day) = outcome.evaluation.at {
+        let skipped = &outcome.evaluation.not_in_force;
+        let _ = write!(out, "  rules in force on {}", format_day(day));
+        if skipped.is_empty() {
+            let _ = writeln!(out);
+        } else {
+            let ids: Vec<&str> = skipped.iter().map(|(_, id)| id.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "; not yet or no longer in force, not run: {}",
+                ids.join(", ")
+            );
+        }
     }
     write_failed_files(out, tree);
     let _ = writeln!(

@@ -3,6 +3,7 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::load::PolicyTree;
+use crate::model::format_day;
 use serde::Serialize;
 
 /// Version of the JSON output format.
@@ -128,6 +129,16 @@ struct CheckSummary<'a> {
     by_pack: std::collections::BTreeMap<&'a str, usize>,
     fail_on: &'static str,
     at_or_above_fail_on: usize,
+    /// The day audited (`check --at`, default today).
+    at: Option<String>,
+    /// Rules of the packs run that were not in force on that day.
+    not_in_force: Vec<JsonRuleRef<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRuleRef<'a> {
+    pack: &'a str,
+    rule_id: &'a str,
 }
 
 #[derive(Serialize)]
@@ -145,6 +156,9 @@ struct JsonFinding<'a> {
     flow: &'a str,
     citations: Vec<JsonCitation<'a>>,
     remediation: &'a str,
+    /// When the rule was not yet in force on the policy's `as_of` day: the day the sources
+    /// that make it apply took effect.
+    effective_after_as_of: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -154,6 +168,8 @@ struct JsonCitation<'a> {
     section: &'a str,
     paraphrase: &'a str,
     requirement: Option<&'a str>,
+    /// "superseded by ID from DATE" when the cited document has been replaced.
+    superseded: Option<&'a str>,
 }
 
 fn file_entries(tree: &PolicyTree) -> Vec<FileEntry<'_>> {
@@ -197,6 +213,13 @@ pub fn render_check(outcome: &super::check::CheckOutcome<'_>) -> String {
             by_pack,
             fail_on: outcome.fail_on.as_str(),
             at_or_above_fail_on: outcome.failing(),
+            at: outcome.evaluation.at.map(format_day),
+            not_in_force: outcome
+                .evaluation
+                .not_in_force
+                .iter()
+                .map(|(pack, rule_id)| JsonRuleRef { pack, rule_id })
+                .collect(),
         },
         findings: findings
             .iter()
@@ -215,15 +238,17 @@ pub fn render_check(outcome: &super::check::CheckOutcome<'_>) -> String {
                 citations: f
                     .citations
                     .iter()
-                    .map(|(c, title)| JsonCitation {
-                        document: &c.document,
-                        document_title: title,
-                        section: &c.section,
-                        paraphrase: &c.paraphrase,
-                        requirement: c.requirement.as_deref(),
+                    .map(|cited| JsonCitation {
+                        document: &cited.citation.document,
+                        document_title: &cited.title,
+                        section: &cited.citation.section,
+                        paraphrase: &cited.citation.paraphrase,
+                        requirement: cited.citation.requirement.as_deref(),
+                        superseded: cited.superseded.as_deref(),
                     })
                     .collect(),
                 remediation: &f.remediation,
+                effective_after_as_of: f.effective_after_as_of.map(format_day),
             })
             .collect(),
         files: file_entries(outcome.tree),

@@ -1,21 +1,21 @@
 //! Text output of `rules list` and `rules test`.
 
+use crate::rules::docs::describe_source;
 use crate::rules::harness::{ExampleResult, Outcome};
-use crate::rules::{RulePack, RuleSet, Severity};
+use crate::rules::{RulePack, RuleSet, Severity, SourceDocument, Text};
+use serde::Serialize;
 use std::fmt::Write;
 
 pub fn list(
     set: &RuleSet,
     chosen: &dyn Fn(&RulePack) -> bool,
     severity: Option<Severity>,
+    long: bool,
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{:<28} {:<9} {:<18} title", "id", "severity", "pack");
     let mut count = 0;
-    for (pack, rule) in set.rules().filter(|(p, _)| chosen(p)) {
-        if severity.is_some_and(|s| s != rule.spec.severity) {
-            continue;
-        }
+    for (pack, rule) in listed(set, chosen, severity) {
         count += 1;
         let _ = writeln!(
             out,
@@ -25,9 +25,87 @@ pub fn list(
             pack.manifest.id,
             rule.spec.title.en
         );
+        if long {
+            for citation in &rule.spec.citations {
+                let requirement = citation
+                    .requirement
+                    .as_ref()
+                    .map(|r| format!(" [{r}]"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "    cites {} {}{requirement}\n      {}",
+                    citation.document,
+                    citation.section,
+                    describe_source(pack, &citation.document).replace('*', "")
+                );
+            }
+        }
     }
     let _ = writeln!(out, "{count} rules");
     out
+}
+
+fn listed<'a>(
+    set: &'a RuleSet,
+    chosen: &'a dyn Fn(&RulePack) -> bool,
+    severity: Option<Severity>,
+) -> impl Iterator<Item = (&'a RulePack, &'a crate::rules::Rule)> {
+    set.rules()
+        .filter(move |(p, _)| chosen(p))
+        .filter(move |(_, r)| severity.is_none_or(|s| s == r.spec.severity))
+}
+
+#[derive(Serialize)]
+struct JsonRule<'a> {
+    id: &'a str,
+    pack: &'a str,
+    pack_version: &'a str,
+    severity: &'static str,
+    title: &'a Text,
+    citations: Vec<JsonRuleCitation<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRuleCitation<'a> {
+    section: &'a str,
+    paraphrase: &'a str,
+    requirement: Option<&'a str>,
+    /// The cited document as the pack manifest describes it.
+    source: Option<&'a SourceDocument>,
+}
+
+/// `rules list --format json`: every listed rule with its citations and their sources.
+pub fn list_json(
+    set: &RuleSet,
+    chosen: &dyn Fn(&RulePack) -> bool,
+    severity: Option<Severity>,
+) -> String {
+    let rules: Vec<JsonRule<'_>> = listed(set, chosen, severity)
+        .map(|(pack, rule)| JsonRule {
+            id: &rule.spec.id,
+            pack: &pack.manifest.id,
+            pack_version: &pack.manifest.version,
+            severity: rule.spec.severity.as_str(),
+            title: &rule.spec.title,
+            citations: rule
+                .spec
+                .citations
+                .iter()
+                .map(|c| JsonRuleCitation {
+                    section: &c.section,
+                    paraphrase: &c.paraphrase,
+                    requirement: c.requirement.as_deref(),
+                    source: pack.source(&c.document),
+                })
+                .collect(),
+        })
+        .collect();
+    let report = serde_json::json!({ "version": 1, "tool": "authaudit", "rules": rules });
+    let mut text = serde_json::to_string_pretty(&report)
+        .unwrap_or_else(|e| panic!("rule list is not serializable: {e}"));
+    text.push('\n');
+    text
 }
 
 /// The report of a harness run and whether anything failed.

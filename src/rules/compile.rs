@@ -6,6 +6,7 @@ use super::cel_check;
 use super::pack::{PackManifest, RuleSpec};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::evaluate::view::View;
+use crate::model::{format_day, parse_day_or_month};
 use crate::yaml::{Node, Span, YamlPath};
 use serde_json::Value;
 use std::sync::LazyLock;
@@ -13,6 +14,71 @@ use std::sync::LazyLock;
 /// The flow view's JSON Schema, against which conditions are checked.
 static VIEW_SCHEMA: LazyLock<Value> =
     LazyLock::new(|| serde_json::to_value(schemars::schema_for!(View)).unwrap_or_default());
+
+/// The dates of a manifest's sources: real days, `until` after `effective`, and
+/// `superseded_by` naming a source of the same pack.
+pub fn check_sources(file: &str, tree: &Node, manifest: &PackManifest) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let at = |path: &YamlPath, message: String, code: Code, hint: &str| {
+        Diagnostic::error(code, file, message)
+            .with_span(tree.get(path).map_or(tree.span, |n| n.span))
+            .with_path(path.clone())
+            .with_hint(hint)
+    };
+    for (i, source) in manifest.sources.iter().enumerate() {
+        let here = YamlPath::root().key("sources").index(i);
+        let mut day = |field: &str, text: Option<&str>| {
+            let text = text?;
+            match parse_day_or_month(text) {
+                Ok(day) => Some(day),
+                Err(why) => {
+                    found.push(at(
+                        &here.key(field),
+                        format!("`{text}` is not a calendar date: {why}"),
+                        Code::InvalidDate,
+                        "write YYYY-MM-DD, or YYYY-MM when only the month is on record",
+                    ));
+                    None
+                }
+            }
+        };
+        day("date", Some(&source.date));
+        let effective = day("effective", source.effective.as_deref());
+        let until = day("until", source.until.as_deref());
+        if let (Some(from), Some(end)) = (effective, until)
+            && end <= from
+        {
+            found.push(at(
+                &here.key("until"),
+                format!("`until` ({}) is not after `effective`", format_day(end)),
+                Code::InvalidDate,
+                "a source stops applying after it takes effect",
+            ));
+        }
+        if source.until.is_some() && source.effective.is_none() {
+            found.push(at(
+                &here,
+                format!("source `{}` has `until` but no `effective`", source.id),
+                Code::MissingField,
+                "add `effective:`, the day its requirements took effect",
+            ));
+        }
+        if let Some(next) = &source.superseded_by
+            && !manifest
+                .sources
+                .iter()
+                .any(|s| &s.id == next && s.id != source.id)
+        {
+            found.push(at(
+                &here.key("superseded_by"),
+                format!("`superseded_by` names `{next}`, which is not another source of this pack"),
+                Code::UnknownCitationDocument,
+                "name the id of the source that replaces this one, listed in the same manifest",
+            ));
+        }
+    }
+    found
+}
 
 /// Checks the rules of one rule file.
 pub struct RuleChecker<'a> {

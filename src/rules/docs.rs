@@ -60,9 +60,6 @@ pub fn rule_markdown(pack: &RulePack, rule: &Rule, with_policies: bool) -> Strin
     );
     let _ = writeln!(out, "**Citations**\n");
     for citation in &spec.citations {
-        let document = pack.source(&citation.document);
-        let title = document.map_or("", |d| d.title.as_str());
-        let date = document.map_or("", |d| d.date.as_str());
         let requirement = citation
             .requirement
             .as_ref()
@@ -70,8 +67,11 @@ pub fn rule_markdown(pack: &RulePack, rule: &Rule, with_policies: bool) -> Strin
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "- {} — *{title}* ({date}), {}: {}{requirement}",
-            citation.document, citation.section, citation.paraphrase
+            "- {} {}: {}{requirement}  \n  {}",
+            citation.document,
+            citation.section,
+            citation.paraphrase,
+            describe_source(pack, &citation.document)
         );
     }
     let _ = writeln!(out, "\n**Rationale**\n\n{}\n", spec.rationale.trim());
@@ -97,6 +97,37 @@ pub fn rule_markdown(pack: &RulePack, rule: &Rule, with_policies: bool) -> Strin
 }
 
 /// The page of one pack.
+/// One line a regulator can look a source up by: title, issuer, edition, publication date,
+/// the days it applies, what replaced it, and its official reference or URL.
+pub fn describe_source(pack: &RulePack, id: &str) -> String {
+    let Some(s) = pack.source(id) else {
+        return String::new();
+    };
+    let mut parts = vec![format!("*{}*", s.title)];
+    if let Some(issuer) = &s.issuer {
+        parts.push(issuer.clone());
+    }
+    if let Some(edition) = &s.edition {
+        parts.push(edition.clone());
+    }
+    parts.push(format!("published {}", s.date));
+    match (&s.effective, &s.until) {
+        (Some(from), Some(until)) => parts.push(format!("in force {from} to {until}")),
+        (Some(from), None) => parts.push(format!("in force from {from}")),
+        _ => parts.push("effective date not recorded".to_owned()),
+    }
+    if let Some(next) = &s.superseded_by {
+        parts.push(format!("superseded by {next}"));
+    }
+    if let Some(reference) = &s.reference {
+        parts.push(reference.clone());
+    }
+    if let Some(url) = &s.url {
+        parts.push(format!("<{url}>"));
+    }
+    parts.join(", ")
+}
+
 pub fn pack_page(pack: &RulePack) -> String {
     let m = &pack.manifest;
     let mut out = String::new();
@@ -112,19 +143,31 @@ pub fn pack_page(pack: &RulePack) -> String {
     let _ = writeln!(out, "## Sources\n");
     let _ = writeln!(
         out,
-        "| id | document | date | numbering |\n|---|---|---|---|"
+        "| id | document | issuer | edition | published | in force | reference | numbering |\n|---|---|---|---|---|---|---|---|"
     );
     for s in &m.sources {
         let title = match &s.url {
             Some(url) => format!("[{}]({url})", s.title),
             None => s.title.clone(),
         };
+        let in_force = match (&s.effective, &s.until, &s.superseded_by) {
+            (Some(from), Some(until), Some(next)) => {
+                format!("{from} to {until} (superseded by {next})")
+            }
+            (Some(from), Some(until), None) => format!("{from} to {until}"),
+            (Some(from), None, _) => format!("from {from}"),
+            _ => "—".to_owned(),
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             s.id,
             cell(&title),
+            cell(s.issuer.as_deref().unwrap_or(&m.issuer)),
+            cell(s.edition.as_deref().unwrap_or("—")),
             s.date,
+            cell(&in_force),
+            cell(s.reference.as_deref().unwrap_or("—")),
             cell(&s.numbering)
         );
     }

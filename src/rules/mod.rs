@@ -6,6 +6,7 @@ mod cel_check;
 mod compile;
 pub mod docs;
 pub mod harness;
+pub mod in_force;
 pub mod pack;
 
 pub use pack::{Citation, Example, PackManifest, RuleSpec, Severity, SourceDocument, Text};
@@ -146,11 +147,19 @@ impl RuleSet {
     pub fn add_pack(&mut self, bundled: bool, manifest_text: PackText, rules_text: PackText) {
         let manifest = parse_checked::<PackManifest>(&manifest_text, &mut self.diagnostics);
         let rule_file = parse_checked::<RuleFile>(&rules_text, &mut self.diagnostics);
+        let manifest_shown = manifest_text.shown.clone();
         self.texts.push(manifest_text);
-        let (Some((manifest, _)), Some((rule_file, tree))) = (manifest, rule_file) else {
+        let (Some((manifest, manifest_tree)), Some((rule_file, tree))) = (manifest, rule_file)
+        else {
             self.texts.push(rules_text);
             return;
         };
+        let dates = compile::check_sources(&manifest_shown, &manifest_tree, &manifest);
+        if !dates.is_empty() {
+            self.diagnostics.extend(dates);
+            self.texts.push(rules_text);
+            return;
+        }
         if let Some(existing) = self.packs.iter().find(|p| p.manifest.id == manifest.id) {
             self.diagnostics.push(
                 Diagnostic::error(

@@ -4,7 +4,9 @@
 pub mod check;
 pub mod human;
 pub mod json;
+pub mod junit;
 pub mod rules;
+pub mod sarif;
 pub mod snippet;
 
 use crate::load::PolicyTree;

@@ -273,3 +273,22 @@ fn japanese_texts_have_no_spaces_left_by_line_folding() {
     }
     assert!(stray.is_empty(), "{stray:#?}");
 }
+
+#[test]
+fn every_bundled_rule_has_a_control_theme() {
+    let set = RuleSet::bundled();
+    let missing: Vec<&str> = set
+        .rules()
+        .filter(|(_, r)| r.spec.theme.is_none())
+        .map(|(_, r)| r.spec.id.as_str())
+        .collect();
+    assert!(missing.is_empty(), "rules without `theme`: {missing:?}");
+    // Every theme column of the compliance matrix has rules behind it.
+    for theme in authaudit::rules::Theme::ALL {
+        assert!(
+            set.rules().any(|(_, r)| r.spec.theme == Some(theme)),
+            "no bundled rule has theme {}",
+            theme.as_str()
+        );
+    }
+}

@@ -18,6 +18,9 @@ pub fn rule_markdown(pack: &RulePack, rule: &Rule, with_policies: bool) -> Strin
     let _ = writeln!(out, "### {} — {}\n", spec.id, spec.title.en);
     let _ = writeln!(out, "{}\n", spec.title.ja);
     let _ = writeln!(out, "- **Severity:** {}", spec.severity.as_str());
+    if let Some(theme) = spec.theme {
+        let _ = writeln!(out, "- **Theme:** {}", theme.as_str());
+    }
     let _ = writeln!(
         out,
         "- **Pack:** `{}` ({})",

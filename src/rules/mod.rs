@@ -9,7 +9,7 @@ pub mod harness;
 pub mod in_force;
 pub mod pack;
 
-pub use pack::{Citation, Example, PackManifest, RuleSpec, Severity, SourceDocument, Text};
+pub use pack::{Citation, Example, PackManifest, RuleSpec, Severity, SourceDocument, Text, Theme};
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::schema::SchemaChecker;

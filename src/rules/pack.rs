@@ -132,6 +132,48 @@ impl Severity {
     }
 }
 
+/// Control themes: the columns of a report's compliance matrix.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    MultiFactor,
+    IdentityProofing,
+    AttemptLimits,
+    HolderNotification,
+    Recovery,
+    Monitoring,
+    Compensation,
+    TransactionSigning,
+    PayeeVerification,
+    CoolingOff,
+    CardControls,
+    ContactsAndMessages,
+}
+
+impl Theme {
+    pub const ALL: [Theme; 12] = [
+        Theme::MultiFactor,
+        Theme::IdentityProofing,
+        Theme::AttemptLimits,
+        Theme::HolderNotification,
+        Theme::Recovery,
+        Theme::Monitoring,
+        Theme::Compensation,
+        Theme::TransactionSigning,
+        Theme::PayeeVerification,
+        Theme::CoolingOff,
+        Theme::CardControls,
+        Theme::ContactsAndMessages,
+    ];
+
+    /// The snake_case name, as written in packs.
+    pub fn as_str(self) -> String {
+        crate::model::name_of(&self)
+    }
+}
+
 /// One rule as written in a pack.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -143,6 +185,10 @@ pub struct RuleSpec {
     /// What the finding says, in both languages.
     pub message: Text,
     pub severity: Severity,
+    /// The control theme the rule belongs to, for the compliance matrix of reports. Every
+    /// bundled rule has one (a test keeps it so); user packs may leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme: Option<Theme>,
     pub applies_to: AppliesTo,
     /// CEL expression over the flow view; `true` means the rule fires.
     #[schemars(length(min = 1))]

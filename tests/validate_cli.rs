@@ -291,3 +291,24 @@ fn v1_files_still_load_with_a_note_and_are_audited() {
         "{stdout}"
     );
 }
+
+#[test]
+fn escape_sequences_from_input_never_reach_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "evil\u{1b}]0;pwned\u{7}.yaml";
+    let text = "version: 2\nservice: {id: ctl, name: n, kind: bank, jurisdiction: JP, as_of: \"2025-01-01\", sources: [{title: t}]}\nflows:\n  link:\n    kind: account_linking\n    steps: [{verify: [\"pin\u{1b}[2J\u{1b}]0;pwned\u{7}\u{202e}\"]}]\n";
+    std::fs::write(dir.path().join(name), text).unwrap();
+    let (code, stdout) = validate_in(dir.path(), &["."]);
+    assert_eq!(code, 1, "{stdout}");
+    for raw in ['\u{1b}', '\u{7}', '\u{202e}'] {
+        assert!(
+            !stdout.contains(raw),
+            "raw {raw:?} reached the terminal: {stdout:?}"
+        );
+    }
+    assert!(stdout.contains("\\u{1b}[2J"), "{stdout}");
+    assert!(
+        stdout.contains("failed: ./evil\\u{1b}]0;pwned\\u{7}.yaml"),
+        "{stdout}"
+    );
+}

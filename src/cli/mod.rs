@@ -2,13 +2,14 @@
 //! maps results to exit codes (0 clean, 1 invalid input found, 2 usage or I/O error).
 
 mod migrate_command;
+mod report_command;
 mod rules_command;
+mod verify_command;
 
-use crate::evaluate::{PackSelection, evaluate_at, name_of};
+use crate::evaluate::{PackSelection, name_of};
 use crate::factors::Catalogue;
 use crate::load::{Loader, PolicyTree};
 use crate::model::{Day, day_from_unix_days, parse_date};
-use crate::report::check::{CheckOutcome, Lang};
 use crate::report::snippet::{Style, write_diagnostic};
 use crate::report::{self, Format};
 use crate::rules::{RuleSet, Severity};
@@ -41,22 +42,26 @@ enum Command {
     /// List, explain, test and document rules.
     #[command(subcommand)]
     Rules(RulesCommand),
-    /// Print the JSON Schema of the policy format.
-    Schema,
+    /// Print the JSON Schema of the policy format (or, with --report, of the JSON report).
+    Schema {
+        /// The schema of the JSON report of `check --format json` and `report --format json`.
+        #[arg(long)]
+        report: bool,
+    },
     /// List the factor catalogue: every factor a policy may name.
     Factors,
     /// Rewrite v1 policy files as v2, keeping comments and layout.
     Migrate(migrate_command::MigrateArgs),
+    /// Audit and render a report: Markdown, HTML, JSON, SARIF or JUnit; or verify one.
+    Report(report_command::ReportArgs),
 }
 
+/// Which files to load, within which budgets.
 #[derive(Debug, clap::Args)]
-struct InputArgs {
+pub(super) struct LoadArgs {
     /// Policy files or folders (folders are searched for .yaml/.yml files).
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
     /// Refuse files larger than this many bytes.
     #[arg(long, default_value_t = SizeBudget::DEFAULT_MAX_FILE_BYTES)]
     max_file_bytes: u64,
@@ -65,8 +70,8 @@ struct InputArgs {
     max_line_bytes: usize,
 }
 
-impl InputArgs {
-    fn load(&self) -> (Loader, PolicyTree) {
+impl LoadArgs {
+    pub(super) fn load(&self) -> (Loader, PolicyTree) {
         let budget = SizeBudget {
             max_file_bytes: self.max_file_bytes,
             max_line_bytes: self.max_line_bytes,
@@ -74,6 +79,21 @@ impl InputArgs {
         let loader = Loader::new(Catalogue::bundled(), budget);
         let tree = loader.load_paths(&self.paths);
         (loader, tree)
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct InputArgs {
+    #[command(flatten)]
+    load: LoadArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+impl InputArgs {
+    fn load(&self) -> (Loader, PolicyTree) {
+        self.load.load()
     }
 
     fn color(&self) -> bool {
@@ -89,7 +109,7 @@ struct ValidateArgs {
     input: InputArgs,
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub(super) struct PackArgs {
     /// Rule pack to run (repeatable); `all` runs every pack. Default: the packs whose
     /// jurisdiction matches each service.
@@ -138,23 +158,20 @@ impl PackArgs {
 #[derive(Debug, clap::Args)]
 struct CheckArgs {
     #[command(flatten)]
-    input: InputArgs,
+    audit: report_command::AuditArgs,
+    /// Output format of the terminal report.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Also write a report: FORMAT=FILE with FORMAT md, html, json, sarif or junit
+    /// (repeatable), e.g. `--output sarif=authaudit.sarif --output junit=authaudit.xml`.
+    #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = report_command::parse_output)]
+    outputs: Vec<report_command::OutputSpec>,
     #[command(flatten)]
-    packs: PackArgs,
-    /// Findings at or above this severity make the exit code 1.
-    #[arg(long, value_enum, default_value_t = Severity::High)]
-    fail_on: Severity,
-    /// Language of finding titles and messages.
-    #[arg(long, value_enum, default_value_t = Lang::En)]
-    lang: Lang,
-    /// Audit against the rules in force on this day (YYYY-MM-DD): a rule runs when one of
-    /// the sources it cites applies that day. Default: today.
-    #[arg(long, value_name = "DATE", value_parser = parse_at)]
-    at: Option<Day>,
+    document: report_command::DocumentArgs,
 }
 
 /// `--at`: a calendar day.
-fn parse_at(text: &str) -> Result<Day, String> {
+pub(super) fn parse_at(text: &str) -> Result<Day, String> {
     let well_formed = text.len() == 10 && text.chars().filter(|c| *c == '-').count() == 2;
     if !well_formed {
         return Err(format!("`{text}` is not a date: write YYYY-MM-DD"));
@@ -163,7 +180,7 @@ fn parse_at(text: &str) -> Result<Day, String> {
 }
 
 /// Today's date in UTC, from the system clock.
-fn today() -> Day {
+pub(super) fn today() -> Day {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -229,13 +246,18 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate(&args),
         Command::Check(args) => check(&args),
         Command::Rules(command) => rules_command::run(&command),
-        Command::Schema => {
-            let schema = policy_schema(&Catalogue::bundled());
+        Command::Schema { report } => {
+            let schema = if report {
+                crate::report::json::report_schema()
+            } else {
+                policy_schema(&Catalogue::bundled())
+            };
             let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
             print_or_exit(&format!("{text}\n"), ExitCode::SUCCESS)
         }
         Command::Factors => print_or_exit(&factor_table(&Catalogue::bundled()), ExitCode::SUCCESS),
         Command::Migrate(args) => migrate_command::run(&args),
+        Command::Report(args) => report_command::run(&args),
     }
 }
 
@@ -246,7 +268,7 @@ fn validate(args: &ValidateArgs) -> ExitCode {
 }
 
 /// The exit code the input alone calls for: 2 for unreadable input, 1 for invalid files.
-fn input_status(tree: &PolicyTree) -> Option<ExitCode> {
+pub(super) fn input_status(tree: &PolicyTree) -> Option<ExitCode> {
     if !tree.discovery.is_empty() || tree.files.iter().any(|f| f.has_io_error()) {
         Some(ExitCode::from(EXIT_ERROR))
     } else if tree.files.iter().any(|f| !f.is_valid()) {
@@ -278,46 +300,39 @@ pub(super) fn usage_error(message: &str) -> ExitCode {
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
-    let set = match args.packs.rule_set() {
-        Ok(set) => set,
-        Err(set) => return refuse_packs(&set),
+    let audit_args = &args.audit;
+    let audit = match report_command::run_audit(&audit_args.load, &audit_args.packs, audit_args.at)
+    {
+        Ok(audit) => audit,
+        Err(code) => return code,
     };
-    let selection = match args.packs.selection(&set) {
-        Ok(selection) => selection,
-        Err(message) => return usage_error(&message),
+    let outcome = audit.outcome(audit_args.fail_on, audit_args.lang);
+    for spec in &args.outputs {
+        let written = report_command::render(spec.format, &audit, &outcome, &args.document)
+            .and_then(|text| report_command::write_file(&spec.file, &text));
+        if let Err(message) = written {
+            return usage_error(&message);
+        }
+    }
+    let output = match args.format {
+        Format::Human => {
+            let color = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            report::check::render(&outcome, color)
+        }
+        Format::Json => {
+            match report_command::render(
+                report_command::ReportFormat::Json,
+                &audit,
+                &outcome,
+                &args.document,
+            ) {
+                Ok(text) => text,
+                Err(message) => return usage_error(&message),
+            }
+        }
     };
-    let (loader, tree) = args.input.load();
-    let at = args.at.unwrap_or_else(today);
-    let evaluation = evaluate_at(&tree, &set, &selection, loader.catalogue(), Some(at));
-    let mut packs_run: Vec<String> = set
-        .packs
-        .iter()
-        .filter(|p| match &selection {
-            PackSelection::All => true,
-            PackSelection::Named(names) => names.contains(&p.manifest.id),
-            PackSelection::ByJurisdiction => tree
-                .policies()
-                .any(|(_, policy)| p.covers(&policy.service.jurisdiction)),
-        })
-        .map(|p| p.manifest.id.clone())
-        .collect();
-    packs_run.sort();
-    let outcome = CheckOutcome {
-        tree: &tree,
-        evaluation: &evaluation,
-        packs_run,
-        fail_on: args.fail_on,
-        lang: args.lang,
-    };
-    let output = report::render_check(&outcome, args.input.format, args.input.color());
-    // Invalid input outranks findings: a partial evaluation must not pass a CI gate.
-    let code = match input_status(&tree) {
-        Some(_) => ExitCode::from(EXIT_ERROR),
-        None if !evaluation.errors.is_empty() => ExitCode::from(EXIT_ERROR),
-        None if outcome.failing() > 0 => ExitCode::from(EXIT_INVALID),
-        None => ExitCode::SUCCESS,
-    };
-    print_or_exit(&output, code)
+    print_or_exit(&output, audit.status(&outcome))
 }
 
 fn factor_table(catalogue: &Catalogue) -> String {

@@ -44,7 +44,7 @@ pub fn write_failed_files(out: &mut String, tree: &PolicyTree) {
         let _ = writeln!(
             out,
             "  failed: {} ({count} {})",
-            file.shown,
+            super::snippet::visible(&file.shown),
             plural(count, "error", "errors")
         );
     }
@@ -57,7 +57,7 @@ pub fn write_not_checked(out: &mut String, tree: &PolicyTree) {
         let _ = writeln!(
             out,
             "  not checked: {} ({})",
-            problem.file,
+            super::snippet::visible(&problem.file),
             problem.code.as_str()
         );
     }

@@ -1,15 +1,20 @@
 //! The machine format. These structs are the contract (`"version": 1`); they are kept apart
 //! from the internal types so refactoring never changes what users parse.
 
+use super::audit::AuditReport;
 use crate::diagnostic::Diagnostic;
 use crate::load::PolicyTree;
 use crate::model::format_day;
 use serde::Serialize;
 
-/// Version of the JSON output format.
+/// Version of the JSON output of `validate`.
 pub const VERSION: u32 = 1;
 
-#[derive(Serialize)]
+/// Version of the JSON report of `check` and `report`: 2 added the cover, packs, digests, pass
+/// rates, matrices, findings by service, every rule's result and input problems.
+pub const REPORT_VERSION: u32 = 2;
+
+#[derive(Serialize, schemars::JsonSchema)]
 struct ValidationReport<'a> {
     version: u32,
     tool: &'static str,
@@ -18,7 +23,7 @@ struct ValidationReport<'a> {
     summary: Summary,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct FileEntry<'a> {
     path: &'a str,
     valid: bool,
@@ -26,7 +31,7 @@ struct FileEntry<'a> {
     diagnostics: Vec<JsonDiagnostic<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Summary {
     files: usize,
     valid: usize,
@@ -35,7 +40,7 @@ struct Summary {
     errors: usize,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct JsonDiagnostic<'a> {
     severity: &'static str,
     code: String,
@@ -48,7 +53,7 @@ pub(crate) struct JsonDiagnostic<'a> {
     related: Vec<JsonRelated<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct JsonRelated<'a> {
     file: &'a str,
     line: u32,
@@ -108,18 +113,22 @@ pub fn render_validation(tree: &PolicyTree) -> String {
     text
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct CheckReport<'a> {
     version: u32,
     tool: &'static str,
     summary: CheckSummary<'a>,
+    /// Cover, packs, digests, pass rates, matrices, findings by service, every rule's result
+    /// and input problems: everything the HTML report shows.
+    #[serde(flatten)]
+    audit: &'a AuditReport,
     findings: Vec<JsonFinding<'a>>,
     files: Vec<FileEntry<'a>>,
     discovery: Vec<JsonDiagnostic<'a>>,
     evaluation_errors: Vec<JsonDiagnostic<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct CheckSummary<'a> {
     files: usize,
     invalid: usize,
@@ -135,13 +144,13 @@ struct CheckSummary<'a> {
     not_in_force: Vec<JsonRuleRef<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonRuleRef<'a> {
     pack: &'a str,
     rule_id: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonFinding<'a> {
     rule_id: &'a str,
     pack: &'a str,
@@ -161,7 +170,7 @@ struct JsonFinding<'a> {
     effective_after_as_of: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JsonCitation<'a> {
     document: &'a str,
     document_title: &'a str,
@@ -188,7 +197,21 @@ fn file_entries(tree: &PolicyTree) -> Vec<FileEntry<'_>> {
         .collect()
 }
 
-pub fn render_check(outcome: &super::check::CheckOutcome<'_>) -> String {
+/// The JSON Schema of the versioned JSON report (`authaudit schema --report`).
+pub fn report_schema() -> serde_json::Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(CheckReport<'static>))
+        .unwrap_or_else(|e| panic!("schema of the JSON report is not JSON: {e}"));
+    if let Some(object) = schema.as_object_mut() {
+        object.insert(
+            "$id".to_owned(),
+            serde_json::Value::from("https://authaudit.invalid/schema/report-v2.json"),
+        );
+    }
+    schema
+}
+
+/// The versioned JSON report (`check --format json`, `report --format json`).
+pub fn render_report(outcome: &super::check::CheckOutcome<'_>, audit: &AuditReport) -> String {
     let findings = &outcome.evaluation.findings;
     let mut by_severity = std::collections::BTreeMap::new();
     for severity in crate::rules::Severity::ALL {
@@ -202,8 +225,9 @@ pub fn render_check(outcome: &super::check::CheckOutcome<'_>) -> String {
         *by_pack.entry(finding.pack.as_str()).or_insert(0) += 1;
     }
     let report = CheckReport {
-        version: VERSION,
+        version: REPORT_VERSION,
         tool: "authaudit",
+        audit,
         summary: CheckSummary {
             files: outcome.tree.files.len(),
             invalid: outcome.tree.files.iter().filter(|f| !f.is_valid()).count(),

@@ -1,7 +1,9 @@
 //! Rendering: the only place that turns results into text. One module per output format,
 //! chosen by a `match` on [`Format`].
 
+pub mod audit;
 pub mod check;
+pub mod document;
 pub mod human;
 pub mod json;
 pub mod junit;
@@ -25,13 +27,5 @@ pub fn render_validation(tree: &PolicyTree, format: Format, color: bool) -> Stri
     match format {
         Format::Human => human::render_validation(tree, color),
         Format::Json => json::render_validation(tree),
-    }
-}
-
-/// Renders the result of `check`.
-pub fn render_check(outcome: &check::CheckOutcome<'_>, format: Format, color: bool) -> String {
-    match format {
-        Format::Human => check::render(outcome, color),
-        Format::Json => json::render_check(outcome),
     }
 }

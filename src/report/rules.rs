@@ -1,5 +1,6 @@
 //! Text output of `rules list` and `rules test`.
 
+use super::snippet::visible;
 use crate::rules::docs::describe_source;
 use crate::rules::harness::{ExampleResult, Outcome};
 use crate::rules::{RulePack, RuleSet, Severity, SourceDocument, Text};
@@ -23,7 +24,7 @@ pub fn list(
             rule.spec.id,
             rule.spec.severity.as_str(),
             pack.manifest.id,
-            rule.spec.title.en
+            visible(&rule.spec.title.en)
         );
         if long {
             for citation in &rule.spec.citations {
@@ -35,9 +36,9 @@ pub fn list(
                 let _ = writeln!(
                     out,
                     "    cites {} {}{requirement}\n      {}",
-                    citation.document,
-                    citation.section,
-                    describe_source(pack, &citation.document).replace('*', "")
+                    visible(&citation.document),
+                    visible(&citation.section),
+                    visible(&describe_source(pack, &citation.document).replace('*', ""))
                 );
             }
         }

@@ -102,6 +102,28 @@ pub fn write_diagnostic<'a>(
     write_entry(out, &Entry::from_diagnostic(diagnostic), source, style);
 }
 
+/// Text from an input file or pack made safe for a terminal: control characters (including
+/// ESC, which starts escape sequences), DEL, C1 controls and bidirectional overrides are shown
+/// as `\u{..}` instead of acting on the terminal or reordering what the reader sees.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Writes one entry in rustc's layout.
 pub fn write_entry<'a>(
     out: &mut String,
@@ -115,7 +137,7 @@ pub fn write_entry<'a>(
     } else {
         style.yellow(&tag)
     };
-    let _ = writeln!(out, "{head}: {}", style.bold(entry.message));
+    let _ = writeln!(out, "{head}: {}", style.bold(&visible(entry.message)));
     let gutter_width = entry
         .span
         .iter()
@@ -130,7 +152,7 @@ pub fn write_entry<'a>(
                 out,
                 "{pad}{} {}:{}:{}",
                 style.blue("-->"),
-                entry.file,
+                visible(entry.file),
                 span.line,
                 span.column
             );
@@ -139,7 +161,7 @@ pub fn write_entry<'a>(
             }
         }
         None => {
-            let _ = writeln!(out, "{pad}{} {}", style.blue("-->"), entry.file);
+            let _ = writeln!(out, "{pad}{} {}", style.blue("-->"), visible(entry.file));
         }
     }
     for (file, span, message) in &entry.related {
@@ -147,7 +169,7 @@ pub fn write_entry<'a>(
             out,
             "{pad}{} {}:{}:{}",
             style.blue(":::"),
-            file,
+            visible(file),
             span.line,
             span.column
         );
@@ -157,7 +179,7 @@ pub fn write_entry<'a>(
     }
     let bar = style.blue("=");
     for (key, text) in &entry.notes {
-        let _ = writeln!(out, "{pad} {bar} {key}: {text}");
+        let _ = writeln!(out, "{pad} {bar} {key}: {}", visible(text));
     }
     out.push('\n');
 }
@@ -176,6 +198,8 @@ fn write_snippet(
     let pad = " ".repeat(gutter_width);
     let bar = style.blue("|");
     let line = line.trim_end_matches('\r').replace('\t', " ");
+    // Escapes lengthen what precedes the span, so the caret is placed on the shown text.
+    let line = visible(&line).into_owned();
     // Long lines are shown as a window around the span so the caret stays visible.
     let column = span.column.saturating_sub(1) as usize;
     let skip = column.saturating_sub(60);
@@ -195,7 +219,9 @@ fn write_snippet(
     };
     let underlined: String = rest.chars().take(underline_chars).collect();
     let carets = "^".repeat(underlined.width().max(1));
-    let label = label.map(|l| format!(" {l}")).unwrap_or_default();
+    let label = label
+        .map(|l| format!(" {}", visible(l)))
+        .unwrap_or_default();
     let _ = writeln!(out, "{pad} {bar}");
     let _ = writeln!(
         out,

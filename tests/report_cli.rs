@@ -223,3 +223,15 @@ fn the_json_report_validates_against_its_committed_schema() {
         assert!(errors.is_empty(), "{paths:?}: {errors:#?}");
     }
 }
+
+#[test]
+fn json_report_of_the_docomo_reconstruction() {
+    let args = [
+        &[DOCOMO, "--format", "json", "--pack", "incidents"][..],
+        &PINNED[..],
+    ]
+    .concat();
+    let (code, stdout, _) = report(&root(), &args);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!("docomo_koza_json", stdout);
+}

@@ -31,20 +31,7 @@ struct Audit {
 impl Audit {
     fn new(set: &RuleSet, tree: PolicyTree, selection: &PackSelection) -> Self {
         let evaluation = evaluate_at(&tree, set, selection, &Catalogue::bundled(), Some(DAY));
-        // The packs that ran, chosen as the CLI chooses them.
-        let mut packs_run: Vec<String> = set
-            .packs
-            .iter()
-            .filter(|p| match selection {
-                PackSelection::All => true,
-                PackSelection::Named(names) => names.contains(&p.manifest.id),
-                PackSelection::ByJurisdiction => tree
-                    .policies()
-                    .any(|(_, policy)| p.covers(&policy.service.jurisdiction)),
-            })
-            .map(|p| p.manifest.id.clone())
-            .collect();
-        packs_run.sort();
+        let packs_run = selection.packs_run(set, &tree);
         Self {
             tree,
             evaluation,

@@ -5,7 +5,7 @@ use super::{
     EXIT_ERROR, EXIT_INVALID, LoadArgs, PackArgs, input_status, parse_at, print_or_exit,
     refuse_packs, today, usage_error,
 };
-use crate::evaluate::{Evaluation, PackSelection, evaluate_at};
+use crate::evaluate::{Evaluation, evaluate_at};
 use crate::load::PolicyTree;
 use crate::model::{Day, day_from_unix_days, format_day};
 use crate::report::audit::{self, AuditReport, ReportOptions};
@@ -156,19 +156,7 @@ pub fn run_audit(load: &LoadArgs, packs: &PackArgs, at: Option<Day>) -> Result<A
     let (loader, tree) = load.load();
     let at = at.unwrap_or_else(today);
     let evaluation = evaluate_at(&tree, &set, &selection, loader.catalogue(), Some(at));
-    let mut packs_run: Vec<String> = set
-        .packs
-        .iter()
-        .filter(|p| match &selection {
-            PackSelection::All => true,
-            PackSelection::Named(names) => names.contains(&p.manifest.id),
-            PackSelection::ByJurisdiction => tree
-                .policies()
-                .any(|(_, policy)| p.covers(&policy.service.jurisdiction)),
-        })
-        .map(|p| p.manifest.id.clone())
-        .collect();
-    packs_run.sort();
+    let packs_run = selection.packs_run(&set, &tree);
     Ok(Audit {
         set,
         tree,

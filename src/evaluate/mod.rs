@@ -130,6 +130,24 @@ pub enum PackSelection {
 }
 
 impl PackSelection {
+    /// The ids of the packs this selection runs on `tree`, sorted.
+    pub fn packs_run(&self, rules: &RuleSet, tree: &PolicyTree) -> Vec<String> {
+        let mut ids: Vec<String> = rules
+            .packs
+            .iter()
+            .filter(|p| match self {
+                PackSelection::All => true,
+                PackSelection::Named(names) => names.contains(&p.manifest.id),
+                PackSelection::ByJurisdiction => tree
+                    .policies()
+                    .any(|(_, policy)| p.covers(&policy.service.jurisdiction)),
+            })
+            .map(|p| p.manifest.id.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+
     fn includes(&self, pack: &RulePack, jurisdiction: &str) -> bool {
         match self {
             PackSelection::ByJurisdiction => pack.covers(jurisdiction),

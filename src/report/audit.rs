@@ -74,6 +74,15 @@ pub struct SourceInfo {
     pub url: Option<String>,
 }
 
+/// One of the most serious risks: a finding's title, severity and service.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Risk {
+    pub title: String,
+    pub severity: String,
+    pub service: String,
+    pub rule_id: String,
+}
+
 /// Counts of rule results for one pack or service.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct PassRate {
@@ -265,8 +274,9 @@ pub struct AuditReport {
     pub by_severity: Vec<(String, usize)>,
     pub pass_rate_by_pack: Vec<PassRate>,
     pub pass_rate_by_service: Vec<PassRate>,
-    /// The three most serious findings' titles (most severe first), not invented prose.
-    pub top_risks: Vec<String>,
+    /// The three most serious risks (most severe first, one per rule): the findings' own
+    /// titles, not invented prose.
+    pub top_risks: Vec<Risk>,
     /// Column names of the two matrices.
     pub pack_columns: Vec<String>,
     pub theme_columns: Vec<String>,
@@ -370,19 +380,17 @@ pub fn build(outcome: &CheckOutcome<'_>, set: &RuleSet, options: &ReportOptions)
         (b.severity, &a.service, &a.flow, &a.rule_id)
             .cmp(&(a.severity, &b.service, &b.flow, &b.rule_id))
     });
-    let top_risks: Vec<String> = {
+    let top_risks: Vec<Risk> = {
         let mut seen = BTreeSet::new();
         findings
             .iter()
             .filter(|f| seen.insert(f.rule_id.clone()))
             .take(3)
-            .map(|f| {
-                format!(
-                    "{} ({}, {})",
-                    lang.pick(&f.title),
-                    f.severity.as_str(),
-                    f.service
-                )
+            .map(|f| Risk {
+                title: lang.pick(&f.title).to_owned(),
+                severity: f.severity.as_str().to_owned(),
+                service: f.service.clone(),
+                rule_id: f.rule_id.clone(),
             })
             .collect()
     };

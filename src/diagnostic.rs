@@ -51,6 +51,7 @@ pub enum Code {
     MigrationRefused,
     ReplacedFactor,
     Contradiction,
+    InvisibleCharacter,
     // Across files.
     DuplicateServiceId,
     UnknownService,
@@ -63,6 +64,9 @@ pub enum Code {
     UnknownCitationDocument,
     DuplicateRuleId,
     RuleEvaluation,
+    CelTooComplex,
+    CelUnsupportedFunction,
+    CelUnboundedIteration,
 }
 
 impl Code {
@@ -103,6 +107,7 @@ impl Code {
         Code::MigrationRefused,
         Code::ReplacedFactor,
         Code::Contradiction,
+        Code::InvisibleCharacter,
         Code::DuplicateServiceId,
         Code::UnknownService,
         Code::UnknownFlow,
@@ -113,6 +118,9 @@ impl Code {
         Code::UnknownCitationDocument,
         Code::DuplicateRuleId,
         Code::RuleEvaluation,
+        Code::CelTooComplex,
+        Code::CelUnsupportedFunction,
+        Code::CelUnboundedIteration,
     ];
 
     /// The code as users see it, e.g. `unknown-factor`.

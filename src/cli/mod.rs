@@ -301,6 +301,13 @@ pub(super) fn usage_error(message: &str) -> ExitCode {
 
 fn check(args: &CheckArgs) -> ExitCode {
     let audit_args = &args.audit;
+    if args.format == Format::Json
+        && let Err(set) = audit_args.packs.rule_set()
+    {
+        // Machines asked for JSON: they get it, with the packs' problems, and exit 2.
+        let text = report::json::render_refused_packs(&set.diagnostics);
+        return print_or_exit(&text, ExitCode::from(EXIT_ERROR));
+    }
     let audit = match report_command::run_audit(&audit_args.load, &audit_args.packs, audit_args.at)
     {
         Ok(audit) => audit,

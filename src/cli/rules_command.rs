@@ -62,8 +62,9 @@ fn chosen_packs<'a>(
 
 fn explain(set: &RuleSet, id: &str) -> ExitCode {
     match set.rule(id) {
+        // Pack text goes to a terminal: control characters are shown, not obeyed.
         Some((pack, rule)) => print_or_exit(
-            &rules::docs::rule_markdown(pack, rule, true),
+            &crate::report::snippet::visible(&rules::docs::rule_markdown(pack, rule, true)),
             ExitCode::SUCCESS,
         ),
         None => {

@@ -128,7 +128,8 @@ fn entry(finding: &Finding, lang: Lang) -> Entry<'_> {
 pub fn render(outcome: &CheckOutcome<'_>, color: bool) -> String {
     let style = Style { color };
     let tree = outcome.tree;
-    let source = |name: &str| tree.text(name);
+    let texts = super::human::text_index(tree);
+    let source = |name: &str| texts.get(name).copied();
     let mut out = String::new();
     write_input_diagnostics(&mut out, tree, style);
     for finding in &outcome.evaluation.findings {

@@ -26,8 +26,18 @@ pub fn file_counts(tree: &PolicyTree, style: Style) -> String {
 }
 
 /// Every problem with the input: walking errors, then each file's diagnostics.
+/// Each file's text by its shown name, built once per render: looking a file up by scanning
+/// the tree for every diagnostic or finding is quadratic on large trees.
+pub fn text_index(tree: &PolicyTree) -> std::collections::HashMap<&str, &str> {
+    tree.files
+        .iter()
+        .filter_map(|f| f.text.as_deref().map(|t| (f.shown.as_str(), t)))
+        .collect()
+}
+
 pub fn write_input_diagnostics(out: &mut String, tree: &PolicyTree, style: Style) {
-    let source = |name: &str| tree.text(name);
+    let texts = text_index(tree);
+    let source = |name: &str| texts.get(name).copied();
     for diagnostic in tree
         .discovery
         .iter()

@@ -197,6 +197,20 @@ fn file_entries(tree: &PolicyTree) -> Vec<FileEntry<'_>> {
         .collect()
 }
 
+/// `check --format json` when rule packs are refused: still JSON on stdout, with the problems.
+pub fn render_refused_packs(diagnostics: &[crate::diagnostic::Diagnostic]) -> String {
+    let problems: Vec<JsonDiagnostic<'_>> = diagnostics.iter().map(JsonDiagnostic::from).collect();
+    let report = serde_json::json!({
+        "version": REPORT_VERSION,
+        "tool": "authaudit",
+        "rule_pack_errors": problems,
+    });
+    let mut text = serde_json::to_string_pretty(&report)
+        .unwrap_or_else(|e| panic!("refused-pack report is not serializable: {e}"));
+    text.push('\n');
+    text
+}
+
 /// The JSON Schema of the versioned JSON report (`authaudit schema --report`).
 pub fn report_schema() -> serde_json::Value {
     let mut schema = serde_json::to_value(schemars::schema_for!(CheckReport<'static>))

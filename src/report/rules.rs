@@ -137,6 +137,9 @@ pub fn test_results(results: &[ExampleResult]) -> (String, bool) {
                 Outcome::FalsePositive => {
                     "false positive: the rule fired where it must not".to_owned()
                 }
+                Outcome::EvaluationError(problems) => {
+                    format!("error: the condition failed: {}", problems.join("; "))
+                }
                 Outcome::InvalidExample(problems) => {
                     format!("invalid example:\n        {}", problems.join("\n        "))
                 }
@@ -144,9 +147,10 @@ pub fn test_results(results: &[ExampleResult]) -> (String, bool) {
             };
             let _ = writeln!(
                 out,
-                "     {} ({}): {what}",
+                "     {} ({}): {}",
                 result.example,
-                result.description.trim()
+                visible(result.description.trim()),
+                visible(&what)
             );
         }
     }

@@ -104,11 +104,12 @@ pub fn write_diagnostic<'a>(
 
 /// Text from an input file or pack made safe for a terminal: control characters (including
 /// ESC, which starts escape sequences), DEL, C1 controls and bidirectional overrides are shown
-/// as `\u{..}` instead of acting on the terminal or reordering what the reader sees.
+/// as `\u{..}` instead of acting on the terminal or reordering what the reader sees; so are
+/// zero-width characters, which would make two different names look the same.
 pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
     let unsafe_char = |c: char| {
         (c.is_control() && c != '\n')
-            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
     };
     if !text.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(text);

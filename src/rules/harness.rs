@@ -17,6 +17,8 @@ pub enum Outcome {
     FalsePositive,
     /// The example's policies are not valid; the diagnostics say why.
     InvalidExample(Vec<String>),
+    /// The rule's condition failed at run time on the example (it neither fired nor passed).
+    EvaluationError(Vec<String>),
 }
 
 #[derive(Debug, Clone)]
@@ -83,7 +85,15 @@ fn run_rule(set: &RuleSet, pack: &RulePack, rule: &Rule, loader: &Loader) -> Vec
                     .findings
                     .iter()
                     .any(|f| f.rule_id == rule.spec.id && f.file == texts[0].0);
+                // A rule that errors neither fires nor passes: silence here is not a pass.
+                let errors: Vec<String> = evaluation
+                    .errors
+                    .iter()
+                    .filter(|d| d.message.contains(&format!("`{}`", rule.spec.id)))
+                    .map(|d| d.message.clone())
+                    .collect();
                 match (must_fire, fired) {
+                    _ if !errors.is_empty() => Outcome::EvaluationError(errors),
                     (true, false) => Outcome::Miss,
                     (false, true) => Outcome::FalsePositive,
                     _ => Outcome::Pass,

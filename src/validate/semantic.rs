@@ -64,6 +64,7 @@ pub fn check_file(file: &str, tree: &Node, json: &Value, catalogue: &Catalogue) 
             json,
         );
     }
+    check_ids(&mut cx, json);
     let contacts: Option<BTreeMap<String, Contact>> = FileContext::typed(json, "/contacts");
     if let Some(flows) = json.get("flows").and_then(Value::as_object) {
         for (id, flow_json) in flows {
@@ -205,6 +206,49 @@ fn check_monitoring(cx: &mut FileContext<'_>, monitoring: &Monitoring) {
         hint: "remove it, or set `level` to rule_based or realtime_scoring",
     };
     report_contradicting(cx, &YamlPath::root().key("monitoring"), &given, &against);
+}
+
+/// Whether `c` is invisible or reorders text: two ids that differ only by such characters
+/// would look identical in every report.
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}' | '\u{00ad}'
+        )
+}
+
+/// Flow and contact ids (map keys the schema cannot constrain) free of invisible characters.
+fn check_ids(cx: &mut FileContext<'_>, json: &Value) {
+    for section in ["flows", "contacts"] {
+        let Some(map) = json.get(section).and_then(Value::as_object) else {
+            continue;
+        };
+        for id in map.keys().filter(|id| id.chars().any(invisible)) {
+            let shown: String = id
+                .chars()
+                .map(|c| {
+                    if invisible(c) {
+                        format!("\\u{{{:x}}}", u32::from(c))
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect();
+            let path = YamlPath::root().key(section).key(id.clone());
+            let span = cx.tree.key_span(&path).unwrap_or(cx.tree.span);
+            cx.found.push(
+                Diagnostic::error(
+                    Code::InvisibleCharacter,
+                    cx.file,
+                    format!("id `{shown}` contains an invisible or direction-changing character"),
+                )
+                .with_span(span)
+                .with_path(path)
+                .with_hint("ids are shown in every report: use letters, digits, `_` and `-` only"),
+            );
+        }
+    }
 }
 
 /// Reports `contact` when it is not declared under `contacts`.

@@ -2,7 +2,7 @@
 //! checks across them. Collects every diagnostic; one broken file never stops the others.
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::discover::{Candidate, discover};
+use crate::discover::{Candidate, ExternalSymlinks, discover_with};
 use crate::factors::Catalogue;
 use crate::model::{Policy, upgrade};
 use crate::schema::SchemaChecker;
@@ -62,12 +62,16 @@ pub struct PolicyTree {
 }
 
 impl PolicyTree {
-    /// The text of a loaded file by its shown name, for snippets.
+    /// The text of a loaded file by its shown name, for snippets. Discovery shows every real
+    /// path under its own name; should two files still share one, neither text is given, so a
+    /// snippet never comes from another file.
     pub fn text(&self, shown: &str) -> Option<&str> {
-        self.files
-            .iter()
-            .find(|f| f.shown == shown)
-            .and_then(|f| f.text.as_deref())
+        let mut named = self.files.iter().filter(|f| f.shown == shown);
+        let file = named.next()?;
+        if named.next().is_some() {
+            return None;
+        }
+        file.text.as_deref()
     }
 
     pub fn policies(&self) -> impl Iterator<Item = (&LoadedFile, &Policy)> {
@@ -82,6 +86,7 @@ pub struct Loader {
     catalogue: Catalogue,
     schema: SchemaChecker,
     budget: SizeBudget,
+    external_symlinks: ExternalSymlinks,
 }
 
 impl Loader {
@@ -91,7 +96,15 @@ impl Loader {
             catalogue,
             schema,
             budget,
+            external_symlinks: ExternalSymlinks::Refuse,
         }
+    }
+
+    /// Whether symlinks that lead outside the given paths are followed (refused by default).
+    #[must_use]
+    pub fn with_external_symlinks(mut self, external: ExternalSymlinks) -> Self {
+        self.external_symlinks = external;
+        self
     }
 
     pub fn catalogue(&self) -> &Catalogue {
@@ -100,7 +113,7 @@ impl Loader {
 
     /// Discovers, loads and cross-checks everything under `roots`.
     pub fn load_paths(&self, roots: &[PathBuf]) -> PolicyTree {
-        let (candidates, discovery) = discover(roots);
+        let (candidates, discovery) = discover_with(roots, self.external_symlinks);
         let files = candidates.iter().map(|c| self.load_file(c)).collect();
         self.finish(files, discovery)
     }

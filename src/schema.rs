@@ -124,7 +124,60 @@ impl SchemaChecker {
             };
             found.extend(context.diagnostics(error.kind(), &error.to_string()));
         }
+        check_numbers(file, tree, &mut found);
         found
+    }
+}
+
+/// No field of a policy or a rule pack holds a fraction, yet JSON Schema counts `1.0` as an
+/// integer and the typed model then refuses it with no location. Every float is therefore
+/// reported here, at its field: non-finite ones (`.inf`, `.nan`, `1e999`) always, replacing
+/// what the validator made of them, the others where the validator said nothing.
+fn check_numbers(file: &str, tree: &Node, found: &mut Vec<Diagnostic>) {
+    use crate::yaml::Value as V;
+    let mut floats = Vec::new();
+    tree.walk(&mut |path, node| {
+        if let V::Float(f) = node.value {
+            floats.push((path.clone(), node.span, f));
+        }
+    });
+    for (path, span, f) in floats {
+        let field = describe_field(&path);
+        let flagged = |d: &Diagnostic| d.path.as_ref() == Some(&path);
+        let diagnostic = if !f.is_finite() {
+            found.retain(|d| !flagged(d));
+            Diagnostic::error(
+                Code::OutOfRange,
+                file,
+                format!("{field} is not a finite number (infinity, NaN or a number beyond the range of floating point)"),
+            )
+            .with_hint("write a whole number such as 5, or quote the value if it is text")
+        } else if found.iter().any(flagged) {
+            continue;
+        } else if f.abs() >= 18_446_744_073_709_551_616.0 {
+            Diagnostic::error(
+                Code::OutOfRange,
+                file,
+                format!(
+                    "{field} is a number of {} digits, beyond 2^64",
+                    f.abs().log10().floor() + 1.0
+                ),
+            )
+            .with_hint("numbers in policy files are whole numbers within 0..2^64; check the value")
+        } else {
+            let kind = if f.fract() == 0.0 {
+                "written with a decimal point or an exponent"
+            } else {
+                "a fraction"
+            };
+            Diagnostic::error(
+                Code::WrongType,
+                file,
+                format!("{field} is {f:?}, {kind}; a whole number is expected"),
+            )
+            .with_hint("write whole numbers plainly, e.g. `1` rather than `1.0` or `1e5`; quote the value if it is text")
+        };
+        found.push(diagnostic.with_span(span).with_path(path));
     }
 }
 

@@ -1,5 +1,6 @@
 //! Reading one policy file from disk into text, under size budgets, refusing anything that is
-//! not a regular UTF-8 text file. Never opens FIFOs, devices or sockets.
+//! not a regular UTF-8 text file. Never reads FIFOs, devices or sockets: their type is checked
+//! on the path before opening and again on the opened descriptor.
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::yaml::Span;
@@ -30,30 +31,72 @@ impl Default for SizeBudget {
     }
 }
 
+/// `O_NONBLOCK` (Linux, x86_64 and aarch64; `libc` is not a dependency): opening a FIFO that a
+/// file was swapped for after the metadata check returns at once instead of waiting for a
+/// writer, and the type check on the opened descriptor then refuses it unread. Regular files
+/// ignore the flag.
+#[cfg(target_os = "linux")]
+const O_NONBLOCK: i32 = 0o4000;
+#[cfg(not(target_os = "linux"))]
+const O_NONBLOCK: i32 = 0;
+
 /// Reads `path` as policy text. `shown` is the path as the user should see it.
+///
+/// The path's type is checked before opening (FIFOs and devices are normally never opened),
+/// and again on the opened descriptor, so a file swapped for a FIFO or a device between the
+/// two is refused without being read.
 pub fn read(path: &Path, shown: &str, budget: SizeBudget) -> Result<String, Diagnostic> {
     let metadata = fs::metadata(path).map_err(|e| io_error(shown, "cannot read file", &e))?;
     if !metadata.is_file() {
-        return Err(Diagnostic::error(
-            Code::NotAFile,
-            shown,
-            format!("not a regular file ({}); not opened", file_kind(&metadata)),
-        )
-        .with_hint("policy files must be regular files; FIFOs, devices and sockets are skipped"));
+        return Err(not_a_file(shown, &metadata, "not opened"));
     }
     if metadata.len() > budget.max_file_bytes {
         return Err(too_large(shown, metadata.len(), budget.max_file_bytes));
     }
-    let file = fs::File::open(path).map_err(|e| io_error(shown, "cannot open file", &e))?;
+    read_opened(path, shown, budget)
+}
+
+/// Opens `path` without blocking and reads it only if the opened descriptor is a regular file:
+/// the second half of [`read`], public so that a file swapped after the path check can be
+/// tested deterministically.
+pub fn read_opened(path: &Path, shown: &str, budget: SizeBudget) -> Result<String, Diagnostic> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NONBLOCK)
+        .open(path)
+        .map_err(|e| io_error(shown, "cannot open file", &e))?;
+    let metadata = file
+        .metadata()
+        .map_err(|e| io_error(shown, "cannot read file", &e))?;
+    if !metadata.is_file() {
+        return Err(not_a_file(
+            shown,
+            &metadata,
+            "replaced after it was listed; not read",
+        ));
+    }
+    if metadata.len() > budget.max_file_bytes {
+        return Err(too_large(shown, metadata.len(), budget.max_file_bytes));
+    }
     let mut bytes = Vec::new();
     // The file may grow between the size check and the read; never read past the budget.
-    file.take(budget.max_file_bytes + 1)
+    file.take(budget.max_file_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| io_error(shown, "cannot read file", &e))?;
     if bytes.len() as u64 > budget.max_file_bytes {
         return Err(too_large(shown, bytes.len() as u64, budget.max_file_bytes));
     }
     decode(shown, bytes, budget)
+}
+
+fn not_a_file(shown: &str, metadata: &fs::Metadata, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::NotAFile,
+        shown,
+        format!("not a regular file ({}); {what}", file_kind(metadata)),
+    )
+    .with_hint("policy files must be regular files; FIFOs, devices and sockets are skipped")
 }
 
 /// Checks raw bytes and turns them into text.

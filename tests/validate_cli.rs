@@ -169,7 +169,7 @@ fn unreadable_file_is_an_io_error() {
         std::fs::remove_file(&path).unwrap();
         std::os::unix::fs::symlink("/proc/self/mem", &path).unwrap();
     }
-    let (code, stdout) = validate_in(dir.path(), &["locked.yaml"]);
+    let (code, stdout) = validate_in(dir.path(), &["--follow-external-symlinks", "locked.yaml"]);
     assert_eq!(code, 2, "{stdout}");
     assert!(stdout.contains("error[io-error]: cannot "), "{stdout}");
     assert!(stdout.contains("--> locked.yaml"), "{stdout}");

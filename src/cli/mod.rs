@@ -68,6 +68,10 @@ pub(super) struct LoadArgs {
     /// Refuse files with a line longer than this many bytes.
     #[arg(long, default_value_t = SizeBudget::DEFAULT_MAX_LINE_BYTES)]
     max_line_bytes: usize,
+    /// Follow symlinks that lead outside the paths given (refused by default, so a link to a
+    /// secrets file never has a line printed in a snippet).
+    #[arg(long)]
+    follow_external_symlinks: bool,
 }
 
 impl LoadArgs {
@@ -76,7 +80,8 @@ impl LoadArgs {
             max_file_bytes: self.max_file_bytes,
             max_line_bytes: self.max_line_bytes,
         };
-        let loader = Loader::new(Catalogue::bundled(), budget);
+        let loader = Loader::new(Catalogue::bundled(), budget)
+            .with_external_symlinks(self.follow_external_symlinks.into());
         let tree = loader.load_paths(&self.paths);
         (loader, tree)
     }

@@ -5,8 +5,9 @@
 use super::own_facts::{own_flow_view, service_view};
 use super::view::{DelegateView, View};
 use crate::factors::Catalogue;
-use crate::model::{Flow, FlowKind, Policy, ServiceKind};
+use crate::model::{FlowKind, Policy, ServiceKind};
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 pub use crate::model::name_of;
 
@@ -43,33 +44,30 @@ pub fn build_views(policies: &[&Policy], catalogue: &Catalogue) -> BTreeMap<Flow
         }
     }
     let contact_changes = contact_change_strength(&views);
-    let initiators = initiator_map(policies, &by_id);
     let proofing: BTreeMap<String, i64> = views
         .iter()
         .map(|((service, _), view)| (service.clone(), view.service.proofing_level))
         .collect();
     let keys: Vec<FlowKey> = views.keys().cloned().collect();
-    for key in keys {
-        let policy = by_id[key.0.as_str()];
-        let flow = &policy.flows[&key.1];
-        let leaves = delegate_leaves(&key, flow, &by_id, &mut BTreeSet::new());
-        let delegated: Vec<DelegateView> = leaves
-            .iter()
-            .filter_map(|leaf| views.get(leaf).map(|v| (leaf, v)))
-            .map(|(leaf, v)| DelegateView {
-                flow: format!("{}/{}", leaf.0, leaf.1),
-                independent_categories: v.flow.independent_categories,
-                guess_chance: v.flow.guess_chance,
-            })
-            .collect();
-        let mut starters = BTreeSet::new();
-        collect_initiators(
-            &key,
-            &initiators,
-            &by_id,
-            &mut starters,
-            &mut BTreeSet::new(),
-        );
+    let index: BTreeMap<&FlowKey, usize> = keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
+    let leaves = delegate_leaves(&keys, &index, &by_id);
+    let starters = collect_initiators(&keys, &index, &initiator_map(policies, &by_id), &by_id);
+    let delegated: Vec<Vec<DelegateView>> = leaves
+        .iter()
+        .map(|set| {
+            set.iter()
+                .map(|&leaf| {
+                    let v = &views[&keys[leaf]];
+                    DelegateView {
+                        flow: format!("{}/{}", keys[leaf].0, keys[leaf].1),
+                        independent_categories: v.flow.independent_categories,
+                        guess_chance: v.flow.guess_chance,
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    for ((key, delegated), starters) in keys.iter().zip(delegated).zip(starters) {
         let weakest_initiator = starters
             .iter()
             .filter_map(|id| proofing.get(id))
@@ -77,7 +75,7 @@ pub fn build_views(policies: &[&Policy], catalogue: &Catalogue) -> BTreeMap<Flow
             .filter(|level| *level >= 0)
             .min()
             .unwrap_or(-1);
-        if let Some(view) = views.get_mut(&key) {
+        if let Some(view) = views.get_mut(key) {
             view.flow.weakest_delegate_categories = delegated
                 .iter()
                 .map(|d| d.independent_categories)
@@ -88,7 +86,7 @@ pub fn build_views(policies: &[&Policy], catalogue: &Catalogue) -> BTreeMap<Flow
                 .map(|d| d.guess_chance)
                 .fold(-1.0, f64::max);
             view.flow.delegated = delegated;
-            view.flow.initiators = starters.into_iter().collect();
+            view.flow.initiators = starters.iter().cloned().collect();
             view.flow.weakest_initiator_proofing_level = weakest_initiator;
             view.flow.code_contact_weakest_change_categories = view
                 .flow
@@ -137,29 +135,36 @@ fn resolve_ref(
     Some((service.to_owned(), flow_id))
 }
 
-/// The flows that finally authenticate for `flow`, following delegation through gateways.
+/// For every flow (by its index in `keys`), the flows that finally authenticate for it:
+/// every flow without `delegates_to` reachable through delegation (gateways included).
+/// Computed once for the whole tree, without recursion, so a chain of any length or a cycle
+/// (validation refuses cycles, but the library does not rely on it) costs time linear in the
+/// flows, the delegations and the sets returned.
 fn delegate_leaves(
-    key: &FlowKey,
-    flow: &Flow,
+    keys: &[FlowKey],
+    index: &BTreeMap<&FlowKey, usize>,
     by_id: &BTreeMap<&str, &Policy>,
-    seen: &mut BTreeSet<FlowKey>,
-) -> BTreeSet<FlowKey> {
-    let mut leaves = BTreeSet::new();
-    if !seen.insert(key.clone()) {
-        return leaves;
-    }
-    for reference in &flow.delegates_to {
-        let Some(target) = resolve_ref(&reference.service, reference.flow.as_deref(), by_id) else {
-            continue;
-        };
-        let target_flow = &by_id[target.0.as_str()].flows[&target.1];
-        if target_flow.delegates_to.is_empty() {
-            leaves.insert(target);
-        } else {
-            leaves.extend(delegate_leaves(&target, target_flow, by_id, seen));
+) -> Vec<Rc<BTreeSet<usize>>> {
+    let flow_of = |key: &FlowKey| &by_id[key.0.as_str()].flows[&key.1];
+    let mut direct = vec![BTreeSet::new(); keys.len()];
+    let mut next = vec![Vec::new(); keys.len()];
+    for (node, key) in keys.iter().enumerate() {
+        for reference in &flow_of(key).delegates_to {
+            let Some(target) = resolve_ref(&reference.service, reference.flow.as_deref(), by_id)
+            else {
+                continue;
+            };
+            let Some(&target_node) = index.get(&target) else {
+                continue;
+            };
+            if flow_of(&target).delegates_to.is_empty() {
+                direct[node].insert(target_node);
+            } else {
+                next[node].push(target_node);
+            }
         }
     }
-    leaves
+    reachable_union(&direct, &next)
 }
 
 /// For each flow, the services that may start it: its `initiated_by`, and every service
@@ -189,34 +194,127 @@ fn initiator_map(
     map
 }
 
-/// The services that start `key`, looking through gateways to the services behind them.
+/// For every flow (by its index in `keys`), the services that start it, looking through
+/// gateways to the services behind them. Each gateway is one node whose successors are its
+/// account_linking flows, so the walk is linear in flows and initiators (no flow × gateway-flow
+/// product), iterative, and safe on loops.
 fn collect_initiators(
-    key: &FlowKey,
+    keys: &[FlowKey],
+    index: &BTreeMap<&FlowKey, usize>,
     map: &BTreeMap<FlowKey, BTreeSet<String>>,
     by_id: &BTreeMap<&str, &Policy>,
-    out: &mut BTreeSet<String>,
-    seen: &mut BTreeSet<FlowKey>,
-) {
-    if !seen.insert(key.clone()) {
-        return;
-    }
-    for service in map.get(key).into_iter().flatten() {
-        let gateway = by_id
-            .get(service.as_str())
-            .filter(|p| p.service.kind == ServiceKind::LinkingGateway);
-        match gateway {
-            Some(policy) => {
-                for (id, flow) in &policy.flows {
-                    if flow.kind == FlowKind::AccountLinking {
-                        collect_initiators(&(service.clone(), id.clone()), map, by_id, out, seen);
-                    }
+) -> Vec<Rc<BTreeSet<String>>> {
+    let mut gateways: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut direct: Vec<BTreeSet<String>> = vec![BTreeSet::new(); keys.len()];
+    let mut next: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
+    for (node, key) in keys.iter().enumerate() {
+        for service in map.get(key).into_iter().flatten() {
+            let gateway = by_id
+                .get(service.as_str())
+                .filter(|p| p.service.kind == ServiceKind::LinkingGateway);
+            match gateway {
+                Some(policy) => {
+                    let gateway_node = *gateways.entry(service.as_str()).or_insert_with(|| {
+                        direct.push(BTreeSet::new());
+                        next.push(
+                            policy
+                                .flows
+                                .iter()
+                                .filter(|(_, flow)| flow.kind == FlowKind::AccountLinking)
+                                .filter_map(|(id, _)| {
+                                    index.get(&(service.clone(), id.clone())).copied()
+                                })
+                                .collect(),
+                        );
+                        next.len() - 1
+                    });
+                    next[node].push(gateway_node);
                 }
-            }
-            None => {
-                out.insert(service.clone());
+                None => {
+                    direct[node].insert(service.clone());
+                }
             }
         }
     }
+    let mut all = reachable_union(&direct, &next);
+    all.truncate(keys.len());
+    all
+}
+
+/// For every node, the union of `direct` over the nodes reachable from it through `next`
+/// (itself included). One iterative Tarjan walk finds the strongly connected components in
+/// reverse topological order, so each component's set is built once from its own members and
+/// the finished sets of the components it reaches: no recursion, no revisits, cycles allowed.
+fn reachable_union<T: Ord + Clone>(
+    direct: &[BTreeSet<T>],
+    next: &[Vec<usize>],
+) -> Vec<Rc<BTreeSet<T>>> {
+    const UNSEEN: usize = usize::MAX;
+    let n = next.len();
+    let mut order = vec![UNSEEN; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut component = vec![UNSEEN; n];
+    let mut sets: Vec<Rc<BTreeSet<T>>> = Vec::new();
+    let mut stack: Vec<usize> = Vec::new();
+    let mut calls: Vec<(usize, usize)> = Vec::new();
+    let mut counter = 0;
+    for root in 0..n {
+        if order[root] != UNSEEN {
+            continue;
+        }
+        order[root] = counter;
+        low[root] = counter;
+        counter += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        calls.push((root, 0));
+        while let Some((node, edge)) = calls.last_mut() {
+            let node = *node;
+            if let Some(&target) = next[node].get(*edge) {
+                *edge += 1;
+                if order[target] == UNSEEN {
+                    order[target] = counter;
+                    low[target] = counter;
+                    counter += 1;
+                    stack.push(target);
+                    on_stack[target] = true;
+                    calls.push((target, 0));
+                } else if on_stack[target] {
+                    low[node] = low[node].min(order[target]);
+                }
+                continue;
+            }
+            calls.pop();
+            if let Some(&(parent, _)) = calls.last() {
+                low[parent] = low[parent].min(low[node]);
+            }
+            if low[node] != order[node] {
+                continue;
+            }
+            let id = sets.len();
+            let mut members = Vec::new();
+            while let Some(member) = stack.pop() {
+                on_stack[member] = false;
+                component[member] = id;
+                members.push(member);
+                if member == node {
+                    break;
+                }
+            }
+            let mut set = BTreeSet::new();
+            for &member in &members {
+                set.extend(direct[member].iter().cloned());
+                for &target in &next[member] {
+                    if component[target] != id {
+                        set.extend(sets[component[target]].iter().cloned());
+                    }
+                }
+            }
+            sets.push(Rc::new(set));
+        }
+    }
+    component.iter().map(|&c| Rc::clone(&sets[c])).collect()
 }
 
 #[cfg(test)]

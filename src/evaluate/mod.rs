@@ -342,7 +342,11 @@ fn context_for(view: &View) -> Result<cel::Context<'static, 'static>, String> {
 fn fires(rule: &Rule, context: &cel::Context<'_, '_>) -> Result<bool, String> {
     match rule.program.execute(context) {
         Ok(cel::Value::Bool(b)) => Ok(b),
-        Ok(other) => Err(format!("the condition gave {other:?}, not a boolean")),
+        // The type only: a value's debug form can be long and carries input text raw.
+        Ok(other) => Err(format!(
+            "the condition gave a {} value, not a boolean",
+            other.type_of()
+        )),
         Err(error) => Err(error.to_string()),
     }
 }

@@ -163,3 +163,268 @@ fn root_ident(expr: &IdedExpr) -> &IdedExpr {
         _ => expr,
     }
 }
+
+/// The most bytes a condition may have. The longest bundled condition has about 600.
+pub const MAX_SOURCE_BYTES: usize = 4096;
+/// The deepest nesting of brackets (`(`, `[`, `{`) in a condition's source, checked before
+/// parsing; the CEL parser itself gives up at 96 levels with an unreadable message.
+pub const MAX_BRACKET_DEPTH: usize = 32;
+/// The most nodes of a parsed condition, macros expanded.
+pub const MAX_NODES: usize = 1000;
+/// The deepest nesting of a parsed condition (`1 + 1 + …` nests one level per term). Every
+/// later pass (field check, evaluation) recurses over the tree: this bounds their stack.
+pub const MAX_DEPTH: usize = 48;
+/// The deepest nesting of comprehensions (`all`, `exists`, `exists_one`, `map`, `filter`).
+pub const MAX_COMPREHENSION_DEPTH: usize = 2;
+
+/// Functions a condition may call without a receiver: CEL's operators and the standard
+/// functions of this build (`cel` without its `chrono` and `regex` features).
+const GLOBAL_FUNCTIONS: &[&str] = &[
+    "_?_:_",
+    "_&&_",
+    "_||_",
+    "!_",
+    "_-_",
+    "_+_",
+    "_*_",
+    "_/_",
+    "_%_",
+    "_==_",
+    "_!=_",
+    "_>=_",
+    "_<=_",
+    "_>_",
+    "_<_",
+    "-_",
+    "_[_]",
+    "@in",
+    "@not_strictly_false",
+    "size",
+    "int",
+    "uint",
+    "double",
+    "string",
+    "bool",
+    "bytes",
+    "dyn",
+    "type",
+];
+
+/// Functions a condition may call on a receiver (`x.f(…)`).
+const MEMBER_FUNCTIONS: &[&str] = &["size", "contains", "startsWith", "endsWith"];
+
+/// Why a condition is refused before or after parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Over a size or nesting limit.
+    TooComplex(String),
+    /// A function this build does not provide; the name, to point at it.
+    UnsupportedFunction(String),
+    /// A comprehension over something the flow view does not bound.
+    UnboundedIteration(String),
+}
+
+/// Checks on the source text, before it is parsed: its length and bracket nesting.
+pub fn check_source(source: &str) -> Option<Refusal> {
+    if source.len() > MAX_SOURCE_BYTES {
+        return Some(Refusal::TooComplex(format!(
+            "the condition has {} bytes, more than the {MAX_SOURCE_BYTES} a condition may have",
+            source.len()
+        )));
+    }
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in source.chars() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_BRACKET_DEPTH {
+                    return Some(Refusal::TooComplex(format!(
+                        "the condition nests brackets more than {MAX_BRACKET_DEPTH} levels deep"
+                    )));
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Checks on the parsed condition, walking it without recursion (its depth is not known yet):
+/// node count, depth, comprehension nesting, the functions it calls and what comprehensions
+/// iterate over. Every refusal, in the order met.
+pub fn check_shape(expr: &IdedExpr) -> Vec<Refusal> {
+    shape(expr).0
+}
+
+/// The refusals of [`check_shape`], and the node count, depth and comprehension depth seen.
+fn shape(expr: &IdedExpr) -> (Vec<Refusal>, [usize; 3]) {
+    let mut seen = [0usize; 3];
+    let mut refusals = Vec::new();
+    let mut nodes = 0usize;
+    // (node, depth, comprehension depth, iteration variables in scope)
+    let mut stack: Vec<(&IdedExpr, usize, usize, Vec<&str>)> = vec![(expr, 1, 0, Vec::new())];
+    let mut too_deep = false;
+    let mut too_nested = false;
+    while let Some((node, depth, comprehensions, vars)) = stack.pop() {
+        nodes += 1;
+        seen = [nodes, seen[1].max(depth), seen[2].max(comprehensions)];
+        if nodes > MAX_NODES {
+            refusals.push(Refusal::TooComplex(format!(
+                "the condition has more than {MAX_NODES} expression nodes (macros expanded)"
+            )));
+            return (refusals, seen);
+        }
+        if depth > MAX_DEPTH {
+            if !too_deep {
+                too_deep = true;
+                refusals.push(Refusal::TooComplex(format!(
+                    "the condition nests more than {MAX_DEPTH} levels deep \
+                     (each operator of a chain like `a + b + c` adds a level)"
+                )));
+            }
+            continue;
+        }
+        let below = depth + 1;
+        match &node.expr {
+            Expr::Call(call) => {
+                let known = match call.target {
+                    Some(_) => MEMBER_FUNCTIONS.contains(&call.func_name.as_str()),
+                    None => GLOBAL_FUNCTIONS.contains(&call.func_name.as_str()),
+                };
+                if !known
+                    && !refusals.contains(&Refusal::UnsupportedFunction(call.func_name.clone()))
+                {
+                    refusals.push(Refusal::UnsupportedFunction(call.func_name.clone()));
+                }
+                if let Some(target) = &call.target {
+                    stack.push((target, below, comprehensions, vars.clone()));
+                }
+                for arg in call.args.iter().rev() {
+                    stack.push((arg, below, comprehensions, vars.clone()));
+                }
+            }
+            Expr::Select(select) => {
+                stack.push((&select.operand, below, comprehensions, vars));
+            }
+            Expr::List(list) => {
+                for element in list.elements.iter().rev() {
+                    stack.push((element, below, comprehensions, vars.clone()));
+                }
+            }
+            Expr::Map(map) => {
+                for entry in map.entries.iter().rev() {
+                    if let cel::common::ast::EntryExpr::MapEntry(e) = &entry.expr {
+                        stack.push((&e.value, below, comprehensions, vars.clone()));
+                        stack.push((&e.key, below, comprehensions, vars.clone()));
+                    }
+                }
+            }
+            Expr::Struct(s) => {
+                for entry in s.entries.iter().rev() {
+                    if let cel::common::ast::EntryExpr::StructField(f) = &entry.expr {
+                        stack.push((&f.value, below, comprehensions, vars.clone()));
+                    }
+                }
+            }
+            Expr::Comprehension(c) => {
+                let inner = comprehensions + 1;
+                if inner > MAX_COMPREHENSION_DEPTH && !too_nested {
+                    too_nested = true;
+                    refusals.push(Refusal::TooComplex(format!(
+                        "comprehensions (`all`, `exists`, `exists_one`, `map`, `filter`) \
+                         nest more than {MAX_COMPREHENSION_DEPTH} deep"
+                    )));
+                }
+                if !is_view_path(&c.iter_range, &vars) {
+                    refusals.push(Refusal::UnboundedIteration(
+                        "a comprehension iterates over something other than a list field of \
+                         the flow view (a literal list, a concatenation, the result of `map` \
+                         or `filter`)"
+                            .to_owned(),
+                    ));
+                }
+                let mut scoped = vars.clone();
+                scoped.push(c.iter_var.as_str());
+                if let Some(second) = &c.iter_var2 {
+                    scoped.push(second.as_str());
+                }
+                for part in [&c.result, &c.loop_step, &c.loop_cond] {
+                    stack.push((part, below, inner, scoped.clone()));
+                }
+                stack.push((&c.accu_init, below, comprehensions, vars.clone()));
+                stack.push((&c.iter_range, below, comprehensions, vars));
+            }
+            Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
+        }
+    }
+    (refusals, seen)
+}
+
+/// Whether `expr` is a chain of field selections from `flow`, `service` or the variable of an
+/// enclosing comprehension (itself an element of a view list): a list the view bounds.
+fn is_view_path(expr: &IdedExpr, vars: &[&str]) -> bool {
+    let mut here = expr;
+    loop {
+        match &here.expr {
+            Expr::Select(select) if !select.test => here = &select.operand,
+            Expr::Ident(name) => {
+                return matches!(name.as_str(), "flow" | "service")
+                    || vars.contains(&name.as_str());
+            }
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    /// The limits leave room: every bundled condition stays within half of each size limit
+    /// (comprehension nesting aside, which they may use in full).
+    #[test]
+    fn bundled_conditions_are_well_within_the_limits() {
+        let set = RuleSet::bundled();
+        let mut most = [0usize; 4];
+        for (_, rule) in set.rules() {
+            let (refusals, [nodes, depth, comprehensions]) = shape(rule.program.expression());
+            assert!(refusals.is_empty(), "{}: {refusals:?}", rule.spec.id);
+            assert!(check_source(&rule.spec.condition).is_none());
+            let bytes = rule.spec.condition.len();
+            most = [
+                most[0].max(bytes),
+                most[1].max(nodes),
+                most[2].max(depth),
+                most[3].max(comprehensions),
+            ];
+        }
+        assert!(most[0] * 2 <= MAX_SOURCE_BYTES, "{most:?}");
+        assert!(most[1] * 2 <= MAX_NODES, "{most:?}");
+        assert!(most[2] * 2 <= MAX_DEPTH, "{most:?}");
+        assert!(most[3] <= MAX_COMPREHENSION_DEPTH, "{most:?}");
+        eprintln!("bundled maxima (bytes, nodes, depth, comprehension depth): {most:?}");
+    }
+
+    #[test]
+    fn brackets_in_string_literals_do_not_count() {
+        let quoted = format!("'{}' == \"{}\"", "(".repeat(100), "[".repeat(100));
+        assert_eq!(check_source(&quoted), None);
+        let deep = format!("{}1{}", "(".repeat(33), ")".repeat(33));
+        assert!(matches!(check_source(&deep), Some(Refusal::TooComplex(_))));
+    }
+}

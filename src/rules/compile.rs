@@ -144,9 +144,12 @@ impl RuleChecker<'_> {
         rule: &YamlPath,
     ) -> Result<cel::Program, Vec<Diagnostic>> {
         let path = rule.key("condition");
+        if let Some(refusal) = cel_check::check_source(&spec.condition) {
+            return Err(vec![self.refused(spec, &path, refusal)]);
+        }
         let program = cel::Program::compile(&spec.condition).map_err(|errors| {
             let first = errors.errors.first();
-            let message = first.map_or_else(|| errors.to_string(), |e| e.msg.clone());
+            let message = first.map_or_else(|| errors.to_string(), |e| readable(&e.msg));
             let value = self.tree.get(&path).map_or(self.tree.span, |n| n.span);
             let span = first.map_or(value, |e| self.point_into(value, &spec.condition, e.pos));
             vec![
@@ -161,6 +164,13 @@ impl RuleChecker<'_> {
                 ),
             ]
         })?;
+        let refusals = cel_check::check_shape(program.expression());
+        if !refusals.is_empty() {
+            return Err(refusals
+                .into_iter()
+                .map(|refusal| self.refused(spec, &path, refusal))
+                .collect());
+        }
         let unknown: Vec<Diagnostic> =
             cel_check::check_references(program.expression(), &VIEW_SCHEMA)
                 .into_iter()
@@ -181,6 +191,61 @@ impl RuleChecker<'_> {
         }
     }
 
+    /// A condition refused by the limits of `cel_check`, located at the condition (at the
+    /// function's name for an unsupported function on a one-line condition).
+    fn refused(&self, spec: &RuleSpec, path: &YamlPath, refusal: cel_check::Refusal) -> Diagnostic {
+        use cel_check::Refusal;
+        let value = self.tree.get(path).map_or(self.tree.span, |n| n.span);
+        match refusal {
+            Refusal::TooComplex(why) => self
+                .error(
+                    Code::CelTooComplex,
+                    path.clone(),
+                    Some(value),
+                    format!("condition of `{}` is too complex: {why}", spec.id),
+                )
+                .with_hint(
+                    "split the rule, or name the facts it needs in the flow view; the limits \
+                     are listed under `cel-too-complex` in docs/diagnostics.md",
+                ),
+            Refusal::UnsupportedFunction(name) => {
+                let column = spec
+                    .condition
+                    .find(&format!("{name}("))
+                    .and_then(|byte| isize::try_from(spec.condition[..byte].chars().count()).ok());
+                let span = column.map_or(value, |c| {
+                    self.point_into(value, &spec.condition, (1, c + 1))
+                });
+                self.error(
+                    Code::CelUnsupportedFunction,
+                    path.clone(),
+                    Some(span),
+                    format!(
+                        "condition of `{}` calls `{name}`, which is not available in rule conditions",
+                        spec.id
+                    ),
+                )
+                .with_hint(
+                    "conditions may use operators, the macros `has`, `all`, `exists`, \
+                     `exists_one`, `map` and `filter`, and the functions `size`, `int`, `uint`, \
+                     `double`, `string`, `bool`, `bytes`, `dyn`, `type`, `contains`, \
+                     `startsWith` and `endsWith`",
+                )
+            }
+            Refusal::UnboundedIteration(why) => self
+                .error(
+                    Code::CelUnboundedIteration,
+                    path.clone(),
+                    Some(value),
+                    format!("condition of `{}`: {why}", spec.id),
+                )
+                .with_hint(
+                    "iterate over a list of the flow view, e.g. `flow.steps.exists(s, ...)`, \
+                     so the work a rule does on a flow stays bounded by the flow's size",
+                ),
+        }
+    }
+
     /// Where a CEL error at `pos` (1-based line and column within the expression) stands in
     /// the file, for a condition written on one line; else the condition's own span.
     fn point_into(&self, value: Span, condition: &str, pos: (isize, isize)) -> Span {
@@ -198,5 +263,21 @@ impl RuleChecker<'_> {
             }
             _ => value,
         }
+    }
+}
+
+/// A parser message without the Rust debug form some parser errors carry
+/// (`OtherError(ParseError { …, msg: "Recursion limit of 96 exceeded", … })`).
+fn readable(message: &str) -> String {
+    if message.contains("Recursion limit") {
+        return "the expression nests deeper than the CEL parser allows".to_owned();
+    }
+    match message.split_once("msg: \"") {
+        Some((head, rest)) if message.contains("ParseError {") => {
+            let inner = rest.split('"').next().unwrap_or_default();
+            let head = head.split("OtherError(").next().unwrap_or(head).trim_end();
+            format!("{head} {inner}").trim().to_owned()
+        }
+        _ => message.to_owned(),
     }
 }

@@ -11,7 +11,8 @@ pub use node::{Key, Node, Span, Value};
 pub use path::{Segment, YamlPath};
 
 use crate::diagnostic::{Code, Diagnostic};
-use serde_saphyr::options::DuplicateKeyPolicy;
+use serde_saphyr::budget::BudgetBreach;
+use serde_saphyr::options::{DuplicateKeyPolicy, NonFiniteFloatPolicy};
 
 /// Deepest nesting a policy file may have. Real policies nest fewer than ten levels; the limit
 /// keeps hostile input from exhausting the stack.
@@ -21,15 +22,20 @@ pub const MAX_DEPTH: usize = 64;
 const CORE_TAGS: &[&str] = &["str", "int", "float", "bool", "null", "map", "seq"];
 
 /// Parses one YAML document. Errors carry the parser's location.
+///
+/// The parser's count budgets (nodes, events, scalar bytes) grow with the text: a document
+/// without aliases has fewer nodes than bytes, so a legal file that passed the file size budget
+/// is never refused for its size alone. Alias expansion keeps its own fixed limits.
 pub fn parse(file: &str, text: &str) -> Result<Node, Diagnostic> {
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_depth = MAX_DEPTH;
-    budget.max_documents = 1;
+    let budget = budget_for(text.len());
     let options = serde_saphyr::options! {
-        budget: Some(budget),
+        budget: Some(budget.clone()),
         duplicate_keys: DuplicateKeyPolicy::LastWins,
         // YAML 1.2 core schema: only true/false are booleans, so `name: NO` stays a string.
         strict_booleans: true,
+        // `.inf`, `.nan` and `1e999` reach the tree as floats, so the schema reports them at
+        // their field with the file's other errors instead of ending the parse.
+        non_finite_float_policy: NonFiniteFloatPolicy::PassThrough,
     };
     let parsed: Result<Option<node::RawNode>, _> =
         serde_saphyr::from_str_with_options(text, options);
@@ -42,14 +48,32 @@ pub fn parse(file: &str, text: &str) -> Result<Node, Diagnostic> {
                     .with_hint("a policy file describes one service: start with `version: 1`"),
             )
         }
-        Err(error) => Err(syntax_error(file, &error)),
+        Err(error) => Err(syntax_error(file, &error, &budget)),
     }
 }
 
-fn syntax_error(file: &str, error: &serde_saphyr::Error) -> Diagnostic {
+/// The parser budget for a text of `len` bytes: the library's defaults, raised in proportion
+/// to the text for the counts a plain document can legitimately reach (every node and event
+/// takes at least one byte of text, and scalars are never longer than the text).
+fn budget_for(len: usize) -> serde_saphyr::Budget {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = MAX_DEPTH;
+    budget.max_documents = 1;
+    let scaled = len.saturating_mul(2).saturating_add(64);
+    budget.max_nodes = budget.max_nodes.max(scaled);
+    budget.max_events = budget.max_events.max(scaled);
+    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(scaled);
+    budget
+}
+
+fn syntax_error(
+    file: &str,
+    error: &serde_saphyr::Error,
+    budget: &serde_saphyr::Budget,
+) -> Diagnostic {
     let bare = error.without_snippet().to_string();
     let message = strip_location_prefix(&bare);
-    let (code, message, hint) = classify(message);
+    let (code, message, hint) = budget_breach(error, budget).unwrap_or_else(|| classify(message));
     let mut diagnostic = Diagnostic::error(code, file, message).with_hint(hint);
     if let Some(location) = error.location() {
         diagnostic = diagnostic.with_span(Span::new(
@@ -59,6 +83,92 @@ fn syntax_error(file: &str, error: &serde_saphyr::Error) -> Diagnostic {
         ));
     }
     diagnostic
+}
+
+/// A parser budget breach, named with the limit that tripped and how to live within it.
+fn budget_breach(
+    error: &serde_saphyr::Error,
+    budget: &serde_saphyr::Budget,
+) -> Option<(Code, String, String)> {
+    let mut inner = error.without_snippet();
+    while let serde_saphyr::Error::AliasError { error, .. } = inner {
+        inner = error.without_snippet();
+    }
+    let plainly =
+        "write the content out plainly instead of multiplying it through anchors and aliases";
+    // A document without aliases has fewer nodes and events than twice its bytes, so only
+    // alias expansion reaches these budgets.
+    let per_size = |what: String, limit: usize| {
+        (
+            format!(
+                "aliases expand the document to {what}, over the parser's budget of {limit} for a \
+                 file of this size (an alias bomb?)"
+            ),
+            format!(
+                "{plainly}; this budget grows with the file's size (at least twice its bytes) and \
+                 no plainly written policy reaches it"
+            ),
+        )
+    };
+    let (message, hint) = match inner {
+        serde_saphyr::Error::Budget { breach, .. } => match breach {
+            BudgetBreach::Depth { .. } => (
+                format!("the document nests deeper than {MAX_DEPTH} levels (a fixed limit)"),
+                "policies nest a few levels deep; flatten the structure".to_owned(),
+            ),
+            BudgetBreach::Documents { .. } => return None,
+            BudgetBreach::Nodes { nodes } => per_size(format!("{nodes} nodes"), budget.max_nodes),
+            BudgetBreach::Events { events } => {
+                per_size(format!("{events} parser events"), budget.max_events)
+            }
+            BudgetBreach::ScalarBytes { total_scalar_bytes } => per_size(
+                format!("{total_scalar_bytes} bytes of values"),
+                budget.max_total_scalar_bytes,
+            ),
+            BudgetBreach::Aliases { aliases } => (
+                format!(
+                    "the document uses {aliases} aliases, over the fixed limit of {}",
+                    budget.max_aliases
+                ),
+                plainly.to_owned(),
+            ),
+            BudgetBreach::Anchors { anchors } => (
+                format!(
+                    "the document defines {anchors} anchors, over the fixed limit of {}",
+                    budget.max_anchors
+                ),
+                plainly.to_owned(),
+            ),
+            BudgetBreach::AliasAnchorRatio { aliases, anchors } => (
+                format!(
+                    "the document uses {aliases} aliases for {anchors} anchors, more than the \
+                     fixed limit of {} per anchor (an alias bomb?)",
+                    budget.alias_anchor_ratio_multiplier
+                ),
+                plainly.to_owned(),
+            ),
+            other => (
+                format!("the document breaches a fixed parser limit ({other:?})"),
+                plainly.to_owned(),
+            ),
+        },
+        serde_saphyr::Error::AliasReplayLimitExceeded {
+            max_total_replayed_events,
+            ..
+        } => (
+            format!(
+                "aliases expand into more than {max_total_replayed_events} events, the fixed \
+                 alias expansion limit (an alias bomb?)"
+            ),
+            plainly.to_owned(),
+        ),
+        serde_saphyr::Error::AliasReplayStackDepthExceeded { max_depth, .. } => (
+            format!("aliases nest more than {max_depth} deep, the fixed alias nesting limit"),
+            plainly.to_owned(),
+        ),
+        _ => return None,
+    };
+    Some((Code::YamlBudget, message, hint))
 }
 
 /// serde-saphyr renders `error: line L column C: message at line L, column C`; the location is

@@ -59,6 +59,8 @@ pub enum Code {
     UnknownFlow,
     DelegationWithoutLinkingFlow,
     AmbiguousDelegation,
+    DelegationCycle,
+    DelegationTooDeep,
     // Rule packs.
     CelSyntax,
     UnknownViewField,
@@ -115,6 +117,8 @@ impl Code {
         Code::UnknownFlow,
         Code::DelegationWithoutLinkingFlow,
         Code::AmbiguousDelegation,
+        Code::DelegationCycle,
+        Code::DelegationTooDeep,
         Code::CelSyntax,
         Code::UnknownViewField,
         Code::UnknownCitationDocument,

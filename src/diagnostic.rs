@@ -61,6 +61,7 @@ pub enum Code {
     AmbiguousDelegation,
     DelegationCycle,
     DelegationTooDeep,
+    InitiatorLoop,
     // Rule packs.
     CelSyntax,
     UnknownViewField,
@@ -70,6 +71,11 @@ pub enum Code {
     CelTooComplex,
     CelUnsupportedFunction,
     CelUnboundedIteration,
+    // Attacker profiles.
+    ProfileIdMismatch,
+    DuplicateProfileId,
+    DuplicateEntry,
+    FactorNotKnowable,
 }
 
 impl Code {
@@ -119,6 +125,7 @@ impl Code {
         Code::AmbiguousDelegation,
         Code::DelegationCycle,
         Code::DelegationTooDeep,
+        Code::InitiatorLoop,
         Code::CelSyntax,
         Code::UnknownViewField,
         Code::UnknownCitationDocument,
@@ -127,6 +134,10 @@ impl Code {
         Code::CelTooComplex,
         Code::CelUnsupportedFunction,
         Code::CelUnboundedIteration,
+        Code::ProfileIdMismatch,
+        Code::DuplicateProfileId,
+        Code::DuplicateEntry,
+        Code::FactorNotKnowable,
     ];
 
     /// The code as users see it, e.g. `unknown-factor`.

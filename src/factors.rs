@@ -84,6 +84,16 @@ pub struct Factor {
     /// dynamic linking).
     #[serde(default)]
     pub signs_transaction: bool,
+    /// Whether a real-time phishing relay can forward it: the holder types the value or
+    /// approves the prompt on a page the attacker controls, and the attacker presents it to
+    /// the real service at once (attack paths, capability `realtime_phishing_relay`).
+    #[serde(default)]
+    pub relayable: bool,
+    /// The card issuer runs this factor against its own record of the cardholder, whichever
+    /// service asks for it (3-D Secure): its code reaches the cardholder, never a contact the
+    /// requesting service holds.
+    #[serde(default)]
+    pub run_by_issuer: bool,
     /// The factor counts only in a step that also has a factor of this category counting on
     /// its own (a biometric bound to a device the holder has). See
     /// [`Catalogue::counting_in_step`].
@@ -342,6 +352,10 @@ impl Factor {
             self.space_from_password_policy
                 && !(self.secret && knowledge && holder && self.key_space.is_none()),
             "`space_from_password_policy` is only for a secret, holder-chosen knowledge factor without `key_space`",
+        );
+        refuse(
+            self.relayable && (self.phishing_resistant || self.signs_transaction || !self.secret),
+            "`relayable` contradicts `phishing_resistant`, `signs_transaction` or `secret: false`",
         );
         refuse(
             self.unlock == Some(Category::None),

@@ -5,6 +5,7 @@
 //! [`validate`]) into the model ([`model`]) → render ([`report`]). [`load`] runs the steps for
 //! a tree of files; [`cli`] is the command line.
 
+pub mod attackers;
 pub mod cli;
 pub mod diagnostic;
 pub mod discover;
@@ -13,6 +14,7 @@ pub mod factors;
 pub mod load;
 pub mod migrate;
 pub mod model;
+pub mod paths;
 pub mod report;
 pub mod rules;
 pub mod schema;

@@ -32,12 +32,15 @@ pub enum Migration {
 
 /// Problems between files depend on which other files were given, not on this file's format,
 /// so they do not stop its migration; `authaudit validate` reports them.
-const ACROSS_FILES: [Code; 5] = [
+const ACROSS_FILES: [Code; 8] = [
     Code::DuplicateServiceId,
     Code::UnknownService,
     Code::UnknownFlow,
     Code::DelegationWithoutLinkingFlow,
     Code::AmbiguousDelegation,
+    Code::DelegationCycle,
+    Code::DelegationTooDeep,
+    Code::InitiatorLoop,
 ];
 
 /// Migrates one loaded file, or returns the errors that stop it: a file that does not load

@@ -22,6 +22,25 @@ impl SizeBudget {
     pub const DEFAULT_MAX_LINE_BYTES: usize = 64 * 1024;
 }
 
+/// What a refusal over a budget calls the files and which flags it names to raise the budgets:
+/// policy files and rule packs are read alike but have their own flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BudgetFlags {
+    /// `policy files`, `rule pack files`.
+    pub files: &'static str,
+    pub file_bytes: &'static str,
+    /// `None` when the line budget of these files is fixed.
+    pub line_bytes: Option<&'static str>,
+}
+
+impl BudgetFlags {
+    pub const POLICY: Self = Self {
+        files: "policy files",
+        file_bytes: "--max-file-bytes",
+        line_bytes: Some("--max-line-bytes"),
+    };
+}
+
 impl Default for SizeBudget {
     fn default() -> Self {
         Self {
@@ -46,20 +65,44 @@ const O_NONBLOCK: i32 = 0;
 /// and again on the opened descriptor, so a file swapped for a FIFO or a device between the
 /// two is refused without being read.
 pub fn read(path: &Path, shown: &str, budget: SizeBudget) -> Result<String, Diagnostic> {
+    read_with(path, shown, budget, BudgetFlags::POLICY)
+}
+
+/// [`read`], naming `flags` when the file is over a budget.
+pub fn read_with(
+    path: &Path,
+    shown: &str,
+    budget: SizeBudget,
+    flags: BudgetFlags,
+) -> Result<String, Diagnostic> {
     let metadata = fs::metadata(path).map_err(|e| io_error(shown, "cannot read file", &e))?;
     if !metadata.is_file() {
         return Err(not_a_file(shown, &metadata, "not opened"));
     }
     if metadata.len() > budget.max_file_bytes {
-        return Err(too_large(shown, metadata.len(), budget.max_file_bytes));
+        return Err(too_large(
+            shown,
+            metadata.len(),
+            budget.max_file_bytes,
+            flags,
+        ));
     }
-    read_opened(path, shown, budget)
+    open_and_read(path, shown, budget, flags)
 }
 
 /// Opens `path` without blocking and reads it only if the opened descriptor is a regular file:
 /// the second half of [`read`], public so that a file swapped after the path check can be
 /// tested deterministically.
 pub fn read_opened(path: &Path, shown: &str, budget: SizeBudget) -> Result<String, Diagnostic> {
+    open_and_read(path, shown, budget, BudgetFlags::POLICY)
+}
+
+fn open_and_read(
+    path: &Path,
+    shown: &str,
+    budget: SizeBudget,
+    flags: BudgetFlags,
+) -> Result<String, Diagnostic> {
     use std::os::unix::fs::OpenOptionsExt;
     let file = fs::OpenOptions::new()
         .read(true)
@@ -77,7 +120,12 @@ pub fn read_opened(path: &Path, shown: &str, budget: SizeBudget) -> Result<Strin
         ));
     }
     if metadata.len() > budget.max_file_bytes {
-        return Err(too_large(shown, metadata.len(), budget.max_file_bytes));
+        return Err(too_large(
+            shown,
+            metadata.len(),
+            budget.max_file_bytes,
+            flags,
+        ));
     }
     let mut bytes = Vec::new();
     // The file may grow between the size check and the read; never read past the budget.
@@ -85,9 +133,14 @@ pub fn read_opened(path: &Path, shown: &str, budget: SizeBudget) -> Result<Strin
         .read_to_end(&mut bytes)
         .map_err(|e| io_error(shown, "cannot read file", &e))?;
     if bytes.len() as u64 > budget.max_file_bytes {
-        return Err(too_large(shown, bytes.len() as u64, budget.max_file_bytes));
+        return Err(too_large(
+            shown,
+            bytes.len() as u64,
+            budget.max_file_bytes,
+            flags,
+        ));
     }
-    decode(shown, bytes, budget)
+    decode_with(shown, bytes, budget, flags)
 }
 
 fn not_a_file(shown: &str, metadata: &fs::Metadata, what: &str) -> Diagnostic {
@@ -101,6 +154,15 @@ fn not_a_file(shown: &str, metadata: &fs::Metadata, what: &str) -> Diagnostic {
 
 /// Checks raw bytes and turns them into text.
 pub fn decode(shown: &str, bytes: Vec<u8>, budget: SizeBudget) -> Result<String, Diagnostic> {
+    decode_with(shown, bytes, budget, BudgetFlags::POLICY)
+}
+
+fn decode_with(
+    shown: &str,
+    bytes: Vec<u8>,
+    budget: SizeBudget,
+    flags: BudgetFlags,
+) -> Result<String, Diagnostic> {
     if bytes.is_empty() {
         return Err(
             Diagnostic::error(Code::EmptyFile, shown, "the file is empty")
@@ -126,7 +188,7 @@ pub fn decode(shown: &str, bytes: Vec<u8>, budget: SizeBudget) -> Result<String,
         .with_span(position_of(&bytes, offset))
         .with_hint("policy files are UTF-8 text; check that the right file was named"));
     }
-    check_line_lengths(shown, &bytes, budget.max_line_bytes)?;
+    check_line_lengths(shown, &bytes, budget.max_line_bytes, flags)?;
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();
@@ -143,7 +205,12 @@ pub fn decode(shown: &str, bytes: Vec<u8>, budget: SizeBudget) -> Result<String,
     })
 }
 
-fn check_line_lengths(shown: &str, bytes: &[u8], max: usize) -> Result<(), Diagnostic> {
+fn check_line_lengths(
+    shown: &str,
+    bytes: &[u8],
+    max: usize,
+    flags: BudgetFlags,
+) -> Result<(), Diagnostic> {
     for (number, line) in bytes.split(|&b| b == b'\n').enumerate() {
         if line.len() > max {
             return Err(Diagnostic::error(
@@ -152,19 +219,25 @@ fn check_line_lengths(shown: &str, bytes: &[u8], max: usize) -> Result<(), Diagn
                 format!("line {} is {} bytes long, over the {max}-byte line budget", number + 1, line.len()),
             )
             .with_span(Span::new(u32::try_from(number + 1).unwrap_or(u32::MAX), 1, 0))
-            .with_hint("split the value over several lines (a `>` folded block), or raise the budget with --max-line-bytes"));
+            .with_hint(match flags.line_bytes {
+                Some(flag) => format!("split the value over several lines (a `>` folded block), or raise the budget with {flag}"),
+                None => format!("split the value over several lines (a `>` folded block); the line budget of {} is fixed", flags.files),
+            }));
         }
     }
     Ok(())
 }
 
-fn too_large(shown: &str, actual: u64, max: u64) -> Diagnostic {
+fn too_large(shown: &str, actual: u64, max: u64, flags: BudgetFlags) -> Diagnostic {
     Diagnostic::error(
         Code::FileTooLarge,
         shown,
         format!("the file is {actual} bytes, over the {max}-byte size budget; not parsed"),
     )
-    .with_hint("policy files are small; if this one really is this large, raise the budget with --max-file-bytes")
+    .with_hint(format!(
+        "{} are small; if this one really is this large, raise the budget with {}",
+        flags.files, flags.file_bytes
+    ))
 }
 
 fn io_error(shown: &str, what: &str, error: &std::io::Error) -> Diagnostic {

@@ -201,3 +201,83 @@ fn a_condition_that_is_not_boolean_names_the_rule_and_flow_without_a_debug_dump(
     );
     assert!(!stderr.contains("String("), "{stderr}");
 }
+
+/// The valid fixture pack with `rules.yaml` padded past `bytes` by comment lines.
+fn padded_pack(bytes: usize) -> tempfile::TempDir {
+    let pack = pack_with("flow.independent_categories < 2");
+    let rules = pack.path().join("rules.yaml");
+    let mut text = std::fs::read_to_string(&rules).unwrap();
+    let line = format!("# {}\n", "x".repeat(1_000));
+    while text.len() <= bytes {
+        text += &line;
+    }
+    std::fs::write(rules, text).unwrap();
+    pack
+}
+
+#[test]
+fn a_pack_over_the_size_limit_names_the_pack_flag() {
+    let over = 4 * 1024 * 1024;
+    let pack = padded_pack(over);
+    let dir = pack.path().to_str().unwrap();
+    for args in [
+        &["rules", "test", "--rules", dir][..],
+        &["rules", "list", "--rules", dir],
+        &["check", "policies", "--rules", dir],
+        &["check", "policies", "--format", "json", "--rules", dir],
+        &["report", "policies", "--format", "json", "--rules", dir],
+    ] {
+        let (status, out) = run(args);
+        let shown: String = out.chars().take(2000).collect();
+        assert_eq!(status, Some(2), "{args:?}: {shown}");
+        assert!(out.contains("file-too-large"), "{args:?}: {shown}");
+        assert!(
+            out.contains("over the 4194304-byte size budget"),
+            "{args:?}: {shown}"
+        );
+        assert!(
+            out.contains("raise the budget with --max-pack-bytes"),
+            "{args:?}: {shown}"
+        );
+        // The policy files' flag does nothing for packs: it must not be offered.
+        assert!(!out.contains("--max-file-bytes"), "{args:?}: {shown}");
+    }
+    // The flag it names does raise the limit, for every command that loads packs.
+    let raised = (2 * over).to_string();
+    let (status, out) = run(&["rules", "test", "--rules", dir, "--max-pack-bytes", &raised]);
+    assert_eq!(
+        status,
+        Some(0),
+        "{}",
+        out.chars().take(2000).collect::<String>()
+    );
+    let (status, out) = run(&[
+        "check",
+        "policies",
+        "--rules",
+        dir,
+        "--max-pack-bytes",
+        &raised,
+    ]);
+    assert!(!out.contains("file-too-large"), "{status:?}");
+    assert_ne!(
+        status,
+        Some(2),
+        "{}",
+        out.chars().take(2000).collect::<String>()
+    );
+}
+
+#[test]
+fn max_pack_bytes_also_lowers_the_limit() {
+    let pack = pack_with("flow.independent_categories < 2");
+    let dir = pack.path().to_str().unwrap();
+    let (status, out) = run(&["rules", "list", "--rules", dir, "--max-pack-bytes", "100"]);
+    assert_eq!(status, Some(2), "{out}");
+    assert!(out.contains("over the 100-byte size budget"), "{out}");
+    assert!(out.contains("--> "), "the file is named: {out}");
+    assert!(
+        out.contains("rules.yaml") || out.contains("pack.yaml"),
+        "{out}"
+    );
+}

@@ -255,3 +255,91 @@ fn a_missing_file_is_an_io_error_and_the_others_still_migrate() {
     let migrated = std::fs::read_to_string(dir.path().join("good.yaml")).unwrap();
     assert!(migrated.contains("\nversion: 2\n"), "{migrated}");
 }
+
+/// A v1 file of service `id` whose linking flow delegates to `next` (if any).
+fn v1_linking(id: &str, next: Option<&str>) -> String {
+    let delegates = next.map_or_else(String::new, |next| {
+        format!("    delegates_to: [{{service: {next}}}]\n")
+    });
+    format!(
+        "version: 1\nservice: {{id: {id}, name: n, kind: bank, jurisdiction: JP, as_of: 2020-09-01, sources: [{{title: t}}]}}\nflows:\n  link:\n    kind: account_linking\n    steps: [{{verify: [cash_card_pin]}}]\n{delegates}"
+    )
+}
+
+#[test]
+fn delegation_cycles_and_chains_between_files_do_not_stop_migration() {
+    // Like an unknown service, a cycle or an over-long chain depends on which files were
+    // given together: `validate` reports it, and each file still migrates.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.yaml"), v1_linking("a", Some("b"))).unwrap();
+    std::fs::write(dir.path().join("b.yaml"), v1_linking("b", Some("a"))).unwrap();
+    let hops = 33;
+    for i in 0..=hops {
+        let next = (i < hops).then(|| format!("c{}", i + 1));
+        let text = v1_linking(&format!("c{i}"), next.as_deref());
+        std::fs::write(dir.path().join(format!("c{i:02}.yaml")), text).unwrap();
+    }
+    let validated = authaudit()
+        .current_dir(dir.path())
+        .args(["validate", "."])
+        .output()
+        .unwrap();
+    let validated = String::from_utf8(validated.stdout).unwrap();
+    assert!(validated.contains("error[delegation-cycle]"), "{validated}");
+    assert!(
+        validated.contains("error[delegation-too-deep]"),
+        "{validated}"
+    );
+
+    let (code, stdout, stderr) = migrate_in(dir.path(), &["."]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "summary: migrated {} files, 0 already v2, 0 failed",
+            hops + 3
+        )),
+        "{stdout}"
+    );
+    for name in ["a.yaml", "b.yaml", "c00.yaml"] {
+        let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        assert!(text.starts_with("version: 2\n"), "{name}: {text}");
+    }
+}
+
+#[test]
+fn follow_external_symlinks_applies_to_migrate_as_to_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    let policies = dir.path().join("policies");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::create_dir_all(&policies).unwrap();
+    let original = v1_linking("shared", None);
+    std::fs::write(outside.join("shared.yaml"), &original).unwrap();
+    std::os::unix::fs::symlink("../outside/shared.yaml", policies.join("shared.yaml")).unwrap();
+
+    // Refused by default, as `validate` refuses it, and left unchanged.
+    let (code, stdout, _) = migrate_in(dir.path(), &["policies"]);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stdout.contains("error[external-symlink]"), "{stdout}");
+    assert_eq!(
+        std::fs::read_to_string(outside.join("shared.yaml")).unwrap(),
+        original
+    );
+
+    // With the flag the link is followed and the file it points at rewritten; the link stays.
+    let (code, stdout, stderr) =
+        migrate_in(dir.path(), &["--follow-external-symlinks", "policies"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("migrated: policies/shared.yaml"),
+        "{stdout}"
+    );
+    let migrated = std::fs::read_to_string(outside.join("shared.yaml")).unwrap();
+    assert!(migrated.starts_with("version: 2\n"), "{migrated}");
+    assert!(
+        std::fs::symlink_metadata(policies.join("shared.yaml"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}

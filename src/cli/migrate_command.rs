@@ -1,20 +1,18 @@
 //! `authaudit migrate`: rewrites v1 policy files as v2, in place, to stdout, or only checks.
 //!
 //! The files named are loaded together, and each is migrated on its own by [`crate::migrate`]:
-//! errors between files (an unknown service, a duplicate id) depend on which files were named,
-//! so they stop no migration and are left to `validate`. One bad file never stops the others. A file is
-//! replaced through a temporary file in its own folder and a rename, so a failed write never
-//! leaves it half-written. Exit codes: 0 done, 1 a file was refused (or `--check` found work),
+//! errors between files (an unknown service, a duplicate id, a delegation cycle) depend on
+//! which files were named, so they stop no migration and are left to `validate`. One bad file
+//! never stops the others. A file is replaced through a temporary file in its own folder and a
+//! rename, so a failed write never leaves it half-written. Exit codes: 0 done, 1 a file was refused (or `--check` found work),
 //! 2 usage or I/O error.
 
-use super::{EXIT_ERROR, EXIT_INVALID, print_or_exit, usage_error};
+use super::{EXIT_ERROR, EXIT_INVALID, ReadArgs, print_or_exit, usage_error};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::discover::discover;
-use crate::factors::Catalogue;
-use crate::load::{LoadedFile, Loader, PolicyTree};
+use crate::discover::{ExternalSymlinks, discover_with};
+use crate::load::{LoadedFile, PolicyTree};
 use crate::migrate::{Migration, migrate};
 use crate::report::snippet::{Style, write_diagnostic};
-use crate::source::SizeBudget;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::{self, OpenOptions};
@@ -34,6 +32,8 @@ pub(super) struct MigrateArgs {
     /// Write nothing; exit 1 if any file would change (for CI).
     #[arg(long)]
     check: bool,
+    #[command(flatten)]
+    read: ReadArgs,
 }
 
 /// What became of one file.
@@ -50,12 +50,11 @@ pub(super) fn run(args: &MigrateArgs) -> ExitCode {
     if args.stdout && args.paths.len() != 1 {
         return usage_error("--stdout prints one file: name exactly one");
     }
-    let loader = Loader::new(Catalogue::bundled(), SizeBudget::default());
-    let tree = loader.load_paths(&args.paths);
+    let tree = args.read.loader().load_paths(&args.paths);
     if args.stdout && tree.files.len() > 1 {
         return usage_error("--stdout prints one file, but the folder holds several");
     }
-    let real_paths = real_paths(&args.paths);
+    let real_paths = real_paths(&args.paths, args.read.external_symlinks());
     let outcomes: Vec<Outcome> = tree
         .files
         .iter()
@@ -80,9 +79,10 @@ pub(super) fn run(args: &MigrateArgs) -> ExitCode {
 }
 
 /// The path of every file discovery finds, by the name it is shown under: the loader keeps
-/// only that name, and a lossy name must never be the one written to.
-fn real_paths(paths: &[PathBuf]) -> BTreeMap<String, PathBuf> {
-    let (candidates, _) = discover(paths);
+/// only that name, and a lossy name must never be the one written to. Discovery follows the
+/// same links as the loader did, or a followed file would have no path to be written to.
+fn real_paths(paths: &[PathBuf], external: ExternalSymlinks) -> BTreeMap<String, PathBuf> {
+    let (candidates, _) = discover_with(paths, external);
     candidates.into_iter().map(|c| (c.shown, c.path)).collect()
 }
 

@@ -2,17 +2,19 @@
 //! maps results to exit codes (0 clean, 1 invalid input found, 2 usage or I/O error).
 
 mod migrate_command;
+mod paths_command;
 mod report_command;
 mod rules_command;
 mod verify_command;
 
+use crate::discover::ExternalSymlinks;
 use crate::evaluate::{PackSelection, name_of};
 use crate::factors::Catalogue;
 use crate::load::{Loader, PolicyTree};
 use crate::model::{Day, day_from_unix_days, parse_date};
 use crate::report::snippet::{Style, write_diagnostic};
 use crate::report::{self, Format};
-use crate::rules::{RuleSet, Severity};
+use crate::rules::{DEFAULT_MAX_PACK_BYTES, RuleSet, Severity};
 use crate::schema::policy_schema;
 use crate::source::SizeBudget;
 use crate::suggest::closest;
@@ -42,11 +44,15 @@ enum Command {
     /// List, explain, test and document rules.
     #[command(subcommand)]
     Rules(RulesCommand),
-    /// Print the JSON Schema of the policy format (or, with --report, of the JSON report).
+    /// Print the JSON Schema of the policy format (or of the JSON report, or of an attacker
+    /// profile).
     Schema {
         /// The schema of the JSON report of `check --format json` and `report --format json`.
         #[arg(long)]
         report: bool,
+        /// The schema of an attacker profile file (`rules/attackers/*.yaml`, `--attackers DIR`).
+        #[arg(long, conflicts_with = "report")]
+        attackers: bool,
     },
     /// List the factor catalogue: every factor a policy may name.
     Factors,
@@ -54,6 +60,9 @@ enum Command {
     Migrate(migrate_command::MigrateArgs),
     /// Audit and render a report: Markdown, HTML, JSON, SARIF or JUnit; or verify one.
     Report(report_command::ReportArgs),
+    /// Find the attack chains across services, from leaked data to money out, with odds,
+    /// the notices on the way and the smallest fixes.
+    Paths(paths_command::PathsArgs),
 }
 
 /// Which files to load, within which budgets.
@@ -62,6 +71,22 @@ pub(super) struct LoadArgs {
     /// Policy files or folders (folders are searched for .yaml/.yml files).
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+impl LoadArgs {
+    pub(super) fn load(&self) -> (Loader, PolicyTree) {
+        let loader = self.read.loader();
+        let tree = loader.load_paths(&self.paths);
+        (loader, tree)
+    }
+}
+
+/// How policy files are read: size budgets and symlinks (shared by every command that reads
+/// policies, `migrate` included).
+#[derive(Debug, clap::Args)]
+pub(super) struct ReadArgs {
     /// Refuse files larger than this many bytes.
     #[arg(long, default_value_t = SizeBudget::DEFAULT_MAX_FILE_BYTES)]
     max_file_bytes: u64,
@@ -74,16 +99,17 @@ pub(super) struct LoadArgs {
     follow_external_symlinks: bool,
 }
 
-impl LoadArgs {
-    pub(super) fn load(&self) -> (Loader, PolicyTree) {
+impl ReadArgs {
+    pub(super) fn external_symlinks(&self) -> ExternalSymlinks {
+        self.follow_external_symlinks.into()
+    }
+
+    pub(super) fn loader(&self) -> Loader {
         let budget = SizeBudget {
             max_file_bytes: self.max_file_bytes,
             max_line_bytes: self.max_line_bytes,
         };
-        let loader = Loader::new(Catalogue::bundled(), budget)
-            .with_external_symlinks(self.follow_external_symlinks.into());
-        let tree = loader.load_paths(&self.paths);
-        (loader, tree)
+        Loader::new(Catalogue::bundled(), budget).with_external_symlinks(self.external_symlinks())
     }
 }
 
@@ -123,6 +149,10 @@ pub(super) struct PackArgs {
     /// Folder of an extra rule pack, or of several packs (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
     rule_dirs: Vec<PathBuf>,
+    /// Refuse rule pack files (`pack.yaml`, `rules.yaml` under `--rules`) larger than this
+    /// many bytes.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_PACK_BYTES)]
+    max_pack_bytes: u64,
 }
 
 impl PackArgs {
@@ -130,7 +160,7 @@ impl PackArgs {
     fn rule_set(&self) -> Result<RuleSet, RuleSet> {
         let mut set = RuleSet::bundled();
         for dir in &self.rule_dirs {
-            set.add_dir(dir);
+            set.add_dir_within(dir, self.max_pack_bytes);
         }
         if set.diagnostics.is_empty() {
             Ok(set)
@@ -251,9 +281,11 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate(&args),
         Command::Check(args) => check(&args),
         Command::Rules(command) => rules_command::run(&command),
-        Command::Schema { report } => {
+        Command::Schema { report, attackers } => {
             let schema = if report {
                 crate::report::json::report_schema()
+            } else if attackers {
+                crate::attackers::profile_schema()
             } else {
                 policy_schema(&Catalogue::bundled())
             };
@@ -263,6 +295,7 @@ pub fn main() -> ExitCode {
         Command::Factors => print_or_exit(&factor_table(&Catalogue::bundled()), ExitCode::SUCCESS),
         Command::Migrate(args) => migrate_command::run(&args),
         Command::Report(args) => report_command::run(&args),
+        Command::Paths(args) => paths_command::run(&args),
     }
 }
 

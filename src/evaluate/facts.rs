@@ -98,7 +98,65 @@ pub fn build_views(policies: &[&Policy], catalogue: &Catalogue) -> BTreeMap<Flow
                 .unwrap_or(-1);
         }
     }
+    add_attack_chains(policies, catalogue, &mut views);
     views
+}
+
+/// Runs the bundled attacker profiles over the tree (without the fix search) and tells each
+/// flow which profiles have chains through it.
+fn add_attack_chains(
+    policies: &[&Policy],
+    catalogue: &Catalogue,
+    views: &mut BTreeMap<FlowKey, View>,
+) {
+    // The bundled profiles are parsed and checked once per process, not once per evaluation.
+    static BUNDLED: std::sync::OnceLock<Vec<crate::attackers::AttackerProfile>> =
+        std::sync::OnceLock::new();
+    let bundled = BUNDLED.get_or_init(|| {
+        crate::attackers::AttackerSet::bundled(&Catalogue::bundled())
+            .profiles()
+            .to_vec()
+    });
+    let profiles: Vec<_> = bundled.iter().collect();
+    let inputs: Vec<crate::paths::Input> = policies
+        .iter()
+        .map(|p| crate::paths::Input {
+            file: "",
+            policy: p,
+            tree: None,
+        })
+        .collect();
+    let analysis = crate::paths::analyse_without_fixes(
+        &inputs,
+        catalogue,
+        &profiles,
+        crate::paths::Limits::default(),
+    );
+    let mut determined: BTreeMap<FlowKey, std::collections::BTreeSet<String>> = BTreeMap::new();
+    let mut undetermined: BTreeMap<FlowKey, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for chain in &analysis.chains {
+        let target = if chain.determined {
+            &mut determined
+        } else {
+            &mut undetermined
+        };
+        for step in &chain.steps {
+            for place in std::iter::once(&step.at).chain(&step.via) {
+                if !place.flow.is_empty() {
+                    target
+                        .entry((place.service.clone(), place.flow.clone()))
+                        .or_default()
+                        .insert(chain.attacker.clone());
+                }
+            }
+        }
+    }
+    for (key, view) in views.iter_mut() {
+        let sure = determined.remove(key).unwrap_or_default();
+        let unsure = undetermined.remove(key).unwrap_or_default();
+        view.flow.attack_chains_undetermined = unsure.difference(&sure).cloned().collect();
+        view.flow.attack_chains = sure.into_iter().collect();
+    }
 }
 
 /// For each `service/contact`, the fewest independent categories of a flow that replaces it.

@@ -430,6 +430,8 @@ pub fn own_flow_view(
         weakest_delegate_guess_chance: -1.0,
         initiators: Vec::new(),
         weakest_initiator_proofing_level: -1,
+        attack_chains: Vec::new(),
+        attack_chains_undetermined: Vec::new(),
     }
 }
 

@@ -277,6 +277,13 @@ pub struct FlowView {
     pub initiators: Vec<String>,
     /// Lowest identity-proofing level among the initiators; -1 when none or unknown.
     pub weakest_initiator_proofing_level: i64,
+    /// Bundled attacker profiles (`rules/attackers/`, e.g. `leaked-bank-credentials`) with a
+    /// chain to money out that runs through this flow, as a step or as a flow a link is handed
+    /// to (`authaudit paths`); sorted. Only chains the policies fully describe count.
+    pub attack_chains: Vec<String>,
+    /// Profiles whose only chains through this flow rest on facts the policies do not
+    /// describe: the tool cannot judge whether they work.
+    pub attack_chains_undetermined: Vec<String>,
 }
 
 /// A flow of another service that authenticates the holder for a delegating flow.

@@ -5,12 +5,13 @@
 
 use super::check::{CheckOutcome, Lang};
 use crate::evaluate::{Finding, Outcome};
+use crate::load::PolicyTree;
 use crate::model::{format_day, name_of};
-use crate::rules::{RulePack, RuleSet, Severity, Theme};
+use crate::rules::{Rule, RulePack, RuleSet, Severity, Theme};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Scope and provenance: who audited what, when, with which tool.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -287,6 +288,12 @@ pub struct AuditReport {
     pub input_problems: Vec<InputProblem>,
     /// What `report --verify` compares (also embedded in the HTML report).
     pub verification: Verification,
+    /// The attack-path analysis of the tree under the bundled attacker profiles, for the
+    /// Markdown and HTML reports (`paths --format json` is its machine form; the JSON report
+    /// leaves it out).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub attack_paths: crate::report::attack_paths::AttackPathsView,
 }
 
 /// SHA-256 in lower-case hex.
@@ -345,6 +352,10 @@ pub struct ReportOptions {
 }
 
 /// Builds the report from what `check` computed.
+///
+/// Every lookup (a finding's rule, its column, its file's text, a service's findings) goes
+/// through an index built once here, so the cost is linear in findings and rule results, not
+/// in their product with services, columns or files.
 pub fn build(outcome: &CheckOutcome<'_>, set: &RuleSet, options: &ReportOptions) -> AuditReport {
     let evaluation = outcome.evaluation;
     let lang = outcome.lang;
@@ -353,17 +364,7 @@ pub fn build(outcome: &CheckOutcome<'_>, set: &RuleSet, options: &ReportOptions)
         .iter()
         .filter(|p| outcome.packs_run.contains(&p.manifest.id))
         .collect();
-    let themes_of: BTreeMap<&str, Option<Theme>> = set
-        .rules()
-        .map(|(_, r)| (r.spec.id.as_str(), r.spec.theme))
-        .collect();
-    let theme_name = |rule: &str| {
-        themes_of
-            .get(rule)
-            .copied()
-            .flatten()
-            .map_or_else(|| "other".to_owned(), Theme::as_str)
-    };
+    let rules = RuleIndex::new(set);
     let services: Vec<(String, String, String)> = outcome
         .tree
         .policies()
@@ -396,44 +397,14 @@ pub fn build(outcome: &CheckOutcome<'_>, set: &RuleSet, options: &ReportOptions)
     };
     let pack_columns: Vec<String> = packs_run.iter().map(|p| p.manifest.id.clone()).collect();
     let theme_columns: Vec<String> = Theme::ALL.iter().map(|t| t.as_str()).collect();
-    let matrix = |column_of: &dyn Fn(&str, &str) -> String, columns: &[String]| {
-        services
-            .iter()
-            .map(|(service, _, _)| MatrixRow {
-                service: service.clone(),
-                cells: columns
-                    .iter()
-                    .map(|column| {
-                        let here: Vec<&Finding> = evaluation
-                            .findings
-                            .iter()
-                            .filter(|f| &f.service == service)
-                            .filter(|f| &column_of(&f.pack, &f.rule_id) == column)
-                            .collect();
-                        let passed = evaluation
-                            .results
-                            .iter()
-                            .filter(|r| &r.service == service && r.outcome == Outcome::Pass)
-                            .filter(|r| &column_of(&r.pack, &r.rule_id) == column)
-                            .count();
-                        let worst = here.iter().map(|f| f.severity).max();
-                        MatrixCell {
-                            column: column.clone(),
-                            worst: match (worst, passed) {
-                                (Some(s), _) => s.as_str().to_owned(),
-                                (None, 0) => "none".to_owned(),
-                                (None, _) => "pass".to_owned(),
-                            },
-                            findings: here.len(),
-                            passed,
-                        }
-                    })
-                    .collect(),
-            })
-            .collect::<Vec<_>>()
-    };
-    let matrix_by_pack = matrix(&|pack, _| pack.to_owned(), &pack_columns);
-    let matrix_by_theme = matrix(&|_, rule| theme_name(rule), &theme_columns);
+    let pack_column = column_index(&pack_columns);
+    let theme_column = column_index(&theme_columns);
+    let matrix_by_pack = matrix(outcome, &services, &pack_columns, &|pack, _| {
+        pack_column.get(pack).copied()
+    });
+    let matrix_by_theme = matrix(outcome, &services, &theme_columns, &|_, rule| {
+        theme_column.get(rules.theme_name(rule)).copied()
+    });
     AuditReport {
         cover: Cover {
             organisation: options.organisation.clone(),
@@ -466,14 +437,14 @@ pub fn build(outcome: &CheckOutcome<'_>, set: &RuleSet, options: &ReportOptions)
                 (s.as_str().to_owned(), n)
             })
             .collect(),
-        pass_rate_by_pack: pass_rates(outcome, |r| r.pack.clone()),
-        pass_rate_by_service: pass_rates(outcome, |r| r.service.clone()),
+        pass_rate_by_pack: pass_rates(outcome, |r| &r.pack),
+        pass_rate_by_service: pass_rates(outcome, |r| &r.service),
         top_risks,
         pack_columns,
         theme_columns,
         matrix_by_pack,
         matrix_by_theme,
-        findings_by_service: group_findings(outcome, set, &services, &theme_name),
+        findings_by_service: group_findings(outcome, &rules, &services),
         results: evaluation
             .results
             .iter()
@@ -494,7 +465,129 @@ pub fn build(outcome: &CheckOutcome<'_>, set: &RuleSet, options: &ReportOptions)
             .collect(),
         input_problems: input_problems(outcome),
         verification: verification(outcome, set),
+        attack_paths: attack_paths(outcome.tree),
     }
+}
+
+/// The rules of a set by id, looked up once per finding or result instead of by a scan.
+struct RuleIndex<'a> {
+    /// By id as written; a later rule of the same id wins, as when collecting into a map.
+    themes: HashMap<&'a str, String>,
+    /// By id in ASCII lower case; the first rule of an id wins, like [`RuleSet::rule`].
+    rules: HashMap<String, (&'a RulePack, &'a Rule)>,
+}
+
+impl<'a> RuleIndex<'a> {
+    fn new(set: &'a RuleSet) -> Self {
+        let mut themes = HashMap::new();
+        let mut rules = HashMap::new();
+        for (pack, rule) in set.rules() {
+            let theme = rule
+                .spec
+                .theme
+                .map_or_else(|| "other".to_owned(), Theme::as_str);
+            themes.insert(rule.spec.id.as_str(), theme);
+            rules
+                .entry(rule.spec.id.to_ascii_lowercase())
+                .or_insert((pack, rule));
+        }
+        Self { themes, rules }
+    }
+
+    /// The theme column of a rule: its theme's name, `other` without one or for an unknown id.
+    fn theme_name(&self, rule: &str) -> &str {
+        self.themes.get(rule).map_or("other", String::as_str)
+    }
+
+    fn rule(&self, id: &str) -> Option<(&'a RulePack, &'a Rule)> {
+        self.rules.get(&id.to_ascii_lowercase()).copied()
+    }
+}
+
+/// Each column's position by name (the first, should a name repeat).
+fn column_index(columns: &[String]) -> HashMap<&str, usize> {
+    let mut index = HashMap::new();
+    for (i, column) in columns.iter().enumerate() {
+        index.entry(column.as_str()).or_insert(i);
+    }
+    index
+}
+
+/// What one matrix cell counts.
+#[derive(Clone, Copy, Default)]
+struct Tally {
+    worst: Option<Severity>,
+    findings: usize,
+    passed: usize,
+}
+
+/// The tally of `service` in `column`, its row of `width` cells made on first use.
+fn cell<'t, 's>(
+    tallies: &'t mut HashMap<&'s str, Vec<Tally>>,
+    service: &'s str,
+    column: usize,
+    width: usize,
+) -> &'t mut Tally {
+    let row = tallies
+        .entry(service)
+        .or_insert_with(|| vec![Tally::default(); width]);
+    &mut row[column]
+}
+
+/// One row per service and one cell per column: the findings and passed results of that
+/// service whose (pack, rule) `column_of` puts in that column. One pass over the findings and
+/// one over the results, tallied by service id.
+fn matrix(
+    outcome: &CheckOutcome<'_>,
+    services: &[(String, String, String)],
+    columns: &[String],
+    column_of: &dyn Fn(&str, &str) -> Option<usize>,
+) -> Vec<MatrixRow> {
+    let evaluation = outcome.evaluation;
+    let mut tallies: HashMap<&str, Vec<Tally>> = HashMap::new();
+    let width = columns.len();
+    for finding in &evaluation.findings {
+        if let Some(column) = column_of(&finding.pack, &finding.rule_id) {
+            let tally = cell(&mut tallies, &finding.service, column, width);
+            tally.findings += 1;
+            tally.worst = tally.worst.max(Some(finding.severity));
+        }
+    }
+    for result in evaluation
+        .results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Pass)
+    {
+        if let Some(column) = column_of(&result.pack, &result.rule_id) {
+            cell(&mut tallies, &result.service, column, width).passed += 1;
+        }
+    }
+    services
+        .iter()
+        .map(|(service, _, _)| {
+            let row = tallies.get(service.as_str());
+            MatrixRow {
+                service: service.clone(),
+                cells: columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, column)| {
+                        let tally = row.map_or_else(Tally::default, |row| row[i]);
+                        MatrixCell {
+                            column: column.clone(),
+                            worst: match (tally.worst, tally.passed) {
+                                (Some(s), _) => s.as_str().to_owned(),
+                                (None, 0) => "none".to_owned(),
+                                (None, _) => "pass".to_owned(),
+                            },
+                            findings: tally.findings,
+                            passed: tally.passed,
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 fn service_infos(outcome: &CheckOutcome<'_>) -> Vec<ServiceInfo> {
@@ -550,13 +643,13 @@ fn pack_info(pack: &RulePack) -> PackInfo {
 
 fn pass_rates(
     outcome: &CheckOutcome<'_>,
-    key: impl Fn(&crate::evaluate::RuleResult) -> String,
+    key: impl Fn(&crate::evaluate::RuleResult) -> &str,
 ) -> Vec<PassRate> {
-    let mut rates: BTreeMap<String, PassRate> = BTreeMap::new();
+    let mut rates: BTreeMap<&str, PassRate> = BTreeMap::new();
     for result in &outcome.evaluation.results {
         let name = key(result);
-        let rate = rates.entry(name.clone()).or_insert_with(|| PassRate {
-            name,
+        let rate = rates.entry(name).or_insert_with(|| PassRate {
+            name: name.to_owned(),
             ..PassRate::default()
         });
         match result.outcome {
@@ -578,36 +671,39 @@ fn pass_rates(
 
 fn group_findings(
     outcome: &CheckOutcome<'_>,
-    set: &RuleSet,
+    rules: &RuleIndex<'_>,
     services: &[(String, String, String)],
-    theme_name: &dyn Fn(&str) -> String,
 ) -> Vec<ServiceFindings> {
     let lang = outcome.lang;
+    let texts = texts_by_name(outcome.tree);
+    // Findings by service, then by flow (sorted), each list in evaluation order.
+    let mut grouped: HashMap<&str, BTreeMap<&str, Vec<&Finding>>> = HashMap::new();
+    for finding in &outcome.evaluation.findings {
+        grouped
+            .entry(finding.service.as_str())
+            .or_default()
+            .entry(finding.flow.as_str())
+            .or_default()
+            .push(finding);
+    }
     services
         .iter()
         .filter_map(|(service, name, file)| {
-            let mine: Vec<&Finding> = outcome
-                .evaluation
-                .findings
-                .iter()
-                .filter(|f| &f.service == service)
-                .collect();
-            if mine.is_empty() {
-                return None;
-            }
-            let flows: BTreeSet<&str> = mine.iter().map(|f| f.flow.as_str()).collect();
+            let flows = grouped.get(service.as_str())?;
             Some(ServiceFindings {
                 service: service.clone(),
                 name: name.clone(),
                 file: file.clone(),
                 flows: flows
-                    .into_iter()
-                    .map(|flow| FlowFindings {
-                        flow: flow.to_owned(),
+                    .iter()
+                    .map(|(flow, mine)| FlowFindings {
+                        flow: (*flow).to_owned(),
                         findings: mine
                             .iter()
-                            .filter(|f| f.flow == flow)
-                            .map(|f| finding_info(outcome, set, f, lang, theme_name))
+                            .map(|f| {
+                                let text = texts.get(f.file.as_str()).copied().flatten();
+                                finding_info(f, text, rules, lang)
+                            })
                             .collect(),
                     })
                     .collect(),
@@ -616,14 +712,20 @@ fn group_findings(
         .collect()
 }
 
-fn finding_info(
-    outcome: &CheckOutcome<'_>,
-    set: &RuleSet,
-    f: &Finding,
-    lang: Lang,
-    theme_name: &dyn Fn(&str) -> String,
-) -> FindingInfo {
-    let rule = set.rule(&f.rule_id);
+/// [`PolicyTree::text`] for every file at once: a name two files share gives no text.
+fn texts_by_name(tree: &PolicyTree) -> HashMap<&str, Option<&str>> {
+    let mut texts: HashMap<&str, Option<&str>> = HashMap::new();
+    for file in &tree.files {
+        texts
+            .entry(file.shown.as_str())
+            .and_modify(|text| *text = None)
+            .or_insert(file.text.as_deref());
+    }
+    texts
+}
+
+fn finding_info(f: &Finding, text: Option<&str>, rules: &RuleIndex<'_>, lang: Lang) -> FindingInfo {
+    let rule = rules.rule(&f.rule_id);
     let pack = rule.map(|(p, _)| p);
     FindingInfo {
         rule_id: f.rule_id.clone(),
@@ -631,14 +733,14 @@ fn finding_info(
         severity: f.severity.as_str().to_owned(),
         theme: rule
             .and_then(|(_, r)| r.spec.theme)
-            .map(|_| theme_name(&f.rule_id)),
+            .map(|_| rules.theme_name(&f.rule_id).to_owned()),
         title: lang.pick(&f.title).to_owned(),
         message: lang.pick(&f.message).to_owned(),
         file: f.file.clone(),
         line: f.span.line,
         column: f.span.column,
         path: f.path.to_string(),
-        snippet: snippet(outcome.tree.text(&f.file), f.span.line),
+        snippet: snippet(text, f.span.line),
         citations: f
             .citations
             .iter()
@@ -696,4 +798,31 @@ fn input_problems(outcome: &CheckOutcome<'_>) -> Vec<InputProblem> {
             message: d.message.clone(),
         })
         .collect()
+}
+
+/// Runs the bundled attacker profiles over the valid policies of the tree, fixes included.
+fn attack_paths(tree: &PolicyTree) -> crate::report::attack_paths::AttackPathsView {
+    let catalogue = crate::factors::Catalogue::bundled();
+    let set = crate::attackers::AttackerSet::bundled(&catalogue);
+    let profiles: Vec<_> = set.profiles().iter().collect();
+    let inputs: Vec<crate::paths::Input> = tree
+        .policies()
+        .map(|(file, policy)| crate::paths::Input {
+            file: &file.shown,
+            policy,
+            tree: file.tree.as_ref(),
+        })
+        .collect();
+    let analysis = crate::paths::analyse(
+        &inputs,
+        &catalogue,
+        &profiles,
+        crate::paths::Limits::default(),
+    );
+    let titles: Vec<(String, String)> = set
+        .profiles()
+        .iter()
+        .map(|p| (p.id.clone(), p.title.clone()))
+        .collect();
+    crate::report::attack_paths::AttackPathsView::new(&analysis, &titles)
 }

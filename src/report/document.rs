@@ -328,6 +328,8 @@ struct Page<'a> {
     service_names: BTreeMap<&'a str, &'a str>,
     /// The appendix: every rule result, service by service.
     appendix: Vec<AppendixService<'a>>,
+    /// The attack paths across services (kept out of the JSON report, so not flattened in).
+    attack_paths: &'a crate::report::attack_paths::AttackPathsView,
 }
 
 #[derive(Serialize)]
@@ -397,6 +399,7 @@ impl<'a> Page<'a> {
             total_findings: report.by_severity.iter().map(|(_, n)| n).sum(),
             service_names,
             appendix,
+            attack_paths: &report.attack_paths,
         }
     }
 }

@@ -1,12 +1,14 @@
 //! Rendering: the only place that turns results into text. One module per output format,
 //! chosen by a `match` on [`Format`].
 
+pub mod attack_paths;
 pub mod audit;
 pub mod check;
 pub mod document;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod paths;
 pub mod rules;
 pub mod sarif;
 pub mod snippet;

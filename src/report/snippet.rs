@@ -125,6 +125,17 @@ pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Like [`visible`], for text that must stay on one line (ids, file names, labels): a
+/// newline is shown as `\u{a}` too, so an input can never start a line of its own.
+pub fn visible_line(text: &str) -> std::borrow::Cow<'_, str> {
+    let shown = visible(text);
+    if shown.contains('\n') {
+        std::borrow::Cow::Owned(shown.replace('\n', "\\u{a}"))
+    } else {
+        shown
+    }
+}
+
 /// Writes one entry in rustc's layout.
 pub fn write_entry<'a>(
     out: &mut String,

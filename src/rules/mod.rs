@@ -13,7 +13,7 @@ pub use pack::{Citation, Example, PackManifest, RuleSpec, Severity, SourceDocume
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::schema::SchemaChecker;
-use crate::source::{self, SizeBudget};
+use crate::source::{self, BudgetFlags, SizeBudget};
 use crate::yaml::{self, Node, YamlPath};
 use compile::RuleChecker;
 use pack::RuleFile;
@@ -22,6 +22,19 @@ use serde_json::Value;
 use std::path::Path;
 
 include!(concat!(env!("OUT_DIR"), "/bundled_packs.rs"));
+
+/// The largest rule pack file (`pack.yaml`, `rules.yaml`) read from `--rules`, in bytes, unless
+/// `--max-pack-bytes` says otherwise: 4 MiB, like a policy file; the bundled packs are a few
+/// tens of kilobytes.
+pub const DEFAULT_MAX_PACK_BYTES: u64 = SizeBudget::DEFAULT_MAX_FILE_BYTES;
+
+/// What a pack file over a budget is refused with: the pack flag, not the policy one. Lines keep
+/// the policy files' fixed 64 KiB budget, which no rule's prose needs to reach.
+const PACK_FLAGS: BudgetFlags = BudgetFlags {
+    files: "rule pack files",
+    file_bytes: "--max-pack-bytes",
+    line_bytes: None,
+};
 
 /// A rule ready to evaluate.
 pub struct Rule {
@@ -93,9 +106,14 @@ impl RuleSet {
 
     /// Adds the packs in `dir`: a pack folder (with `pack.yaml`) or a folder of pack folders.
     pub fn add_dir(&mut self, dir: &Path) {
+        self.add_dir_within(dir, DEFAULT_MAX_PACK_BYTES);
+    }
+
+    /// [`Self::add_dir`], refusing pack files over `max_pack_bytes` (`--max-pack-bytes`).
+    pub fn add_dir_within(&mut self, dir: &Path, max_pack_bytes: u64) {
         let shown = dir.display().to_string();
         if dir.join("pack.yaml").is_file() {
-            self.add_pack_dir(dir);
+            self.add_pack_dir(dir, max_pack_bytes);
             return;
         }
         let mut subdirs: Vec<_> = match std::fs::read_dir(dir) {
@@ -124,15 +142,20 @@ impl RuleSet {
             );
         }
         for sub in subdirs {
-            self.add_pack_dir(&sub);
+            self.add_pack_dir(&sub, max_pack_bytes);
         }
     }
 
-    fn add_pack_dir(&mut self, dir: &Path) {
+    fn add_pack_dir(&mut self, dir: &Path, max_pack_bytes: u64) {
+        let budget = SizeBudget {
+            max_file_bytes: max_pack_bytes,
+            ..SizeBudget::default()
+        };
         let read = |file: &str| {
             let path = dir.join(file);
             let shown = path.display().to_string();
-            source::read(&path, &shown, SizeBudget::default()).map(|text| PackText { shown, text })
+            source::read_with(&path, &shown, budget, PACK_FLAGS)
+                .map(|text| PackText { shown, text })
         };
         match (read("pack.yaml"), read("rules.yaml")) {
             (Ok(manifest), Ok(rules)) => self.add_pack(false, manifest, rules),

@@ -22,6 +22,7 @@ pub enum Code {
     InvalidUtf8,
     ByteOrderMark,
     EmptyFile,
+    NoPolicyFiles,
     // YAML.
     YamlSyntax,
     YamlBudget,
@@ -71,11 +72,18 @@ pub enum Code {
     CelTooComplex,
     CelUnsupportedFunction,
     CelUnboundedIteration,
+    InvalidRuleAt,
     // Attacker profiles.
     ProfileIdMismatch,
     DuplicateProfileId,
     DuplicateEntry,
     FactorNotKnowable,
+    // Configuration, waivers and baselines.
+    TomlSyntax,
+    WaiverTooLong,
+    WaiverExpired,
+    WaiverStale,
+    InvalidBaseline,
 }
 
 impl Code {
@@ -90,6 +98,7 @@ impl Code {
         Code::InvalidUtf8,
         Code::ByteOrderMark,
         Code::EmptyFile,
+        Code::NoPolicyFiles,
         Code::YamlSyntax,
         Code::YamlBudget,
         Code::MultipleDocuments,
@@ -134,10 +143,16 @@ impl Code {
         Code::CelTooComplex,
         Code::CelUnsupportedFunction,
         Code::CelUnboundedIteration,
+        Code::InvalidRuleAt,
         Code::ProfileIdMismatch,
         Code::DuplicateProfileId,
         Code::DuplicateEntry,
         Code::FactorNotKnowable,
+        Code::TomlSyntax,
+        Code::WaiverTooLong,
+        Code::WaiverExpired,
+        Code::WaiverStale,
+        Code::InvalidBaseline,
     ];
 
     /// The code as users see it, e.g. `unknown-factor`.

@@ -6,11 +6,14 @@
 //! a tree of files; [`cli`] is the command line.
 
 pub mod attackers;
+pub mod baseline;
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod evaluate;
 pub mod factors;
+pub mod gate;
 pub mod load;
 pub mod migrate;
 pub mod model;
@@ -21,4 +24,5 @@ pub mod schema;
 pub mod source;
 pub mod suggest;
 pub mod validate;
+pub mod waivers;
 pub mod yaml;

@@ -1,8 +1,12 @@
 //! Loading: one file from bytes to a validated policy, and a whole tree of files with the
 //! checks across them. Collects every diagnostic; one broken file never stops the others.
+//!
+//! A file found by walking a folder is loaded only when it reads as a policy (see
+//! [`is_policy`]): a `docker-compose.yml` or CI workflow beside the policies is counted as
+//! skipped, not reported. A file named on the command line is always checked.
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::discover::{Candidate, ExternalSymlinks, discover_with};
+use crate::discover::{Candidate, Discovery, ExternalSymlinks, Filters, discover_filtered};
 use crate::factors::Catalogue;
 use crate::model::{Policy, upgrade};
 use crate::schema::SchemaChecker;
@@ -10,7 +14,7 @@ use crate::source::{self, SizeBudget};
 use crate::validate;
 use crate::yaml::{self, Node, YamlPath};
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// One input file and everything learnt while loading it.
 #[derive(Debug)]
@@ -59,6 +63,65 @@ pub struct PolicyTree {
     pub files: Vec<LoadedFile>,
     /// Problems met while walking folders that belong to no loaded file.
     pub discovery: Vec<Diagnostic>,
+    /// The YAML files found in folders and not loaded.
+    pub walk: WalkSummary,
+}
+
+/// The `.yaml`/`.yml` files a walk found and left out, as shown (summaries count them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WalkSummary {
+    /// Files that are not policies (no top-level `service` or `flows` key).
+    pub skipped: Vec<String>,
+    /// Files the `--include` / `--exclude` globs left out.
+    pub excluded: Vec<String>,
+}
+
+/// The two top-level keys only a policy has; either marks a file as one, so a policy that
+/// lacks the other (or misspells it) is still reported rather than skipped. `version` alone
+/// is no sign: docker-compose files have it too.
+pub const POLICY_KEYS: [&str; 2] = ["service", "flows"];
+
+/// Whether a parsed file is a policy: a mapping with a top-level `service` or `flows` key.
+pub fn is_policy(tree: &Node) -> bool {
+    match &tree.value {
+        yaml::Value::Map(entries) => entries
+            .iter()
+            .any(|(key, _)| POLICY_KEYS.contains(&key.name.as_str())),
+        _ => false,
+    }
+}
+
+/// Whether a text that did not parse is recognisably something other than a policy: every
+/// line that starts at column 0 reads as a plain `key:` (or is a comment, a list item, a
+/// document marker or a directive), and no such key is `service` or `flows`. A line that
+/// reads as none of these (prose, flow-style YAML, a stray value) leaves the file's nature
+/// unknown, and an unknown file is reported: a broken policy is never skipped silently.
+pub fn is_recognisably_other(text: &str) -> bool {
+    for line in text.lines() {
+        let Some(first) = line.chars().next() else {
+            continue;
+        };
+        if first.is_whitespace()
+            || matches!(first, '#' | '%')
+            || line.starts_with("- ")
+            || line == "-"
+            || line.starts_with("---")
+            || line.starts_with("...")
+        {
+            continue;
+        }
+        let Some((key, _)) = line.split_once(':') else {
+            return false;
+        };
+        let key = key.trim_end().trim_matches(['"', '\'']);
+        let plain = key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'));
+        if key.is_empty() || !plain || POLICY_KEYS.contains(&key) {
+            return false;
+        }
+    }
+    true
 }
 
 impl PolicyTree {
@@ -81,12 +144,18 @@ impl PolicyTree {
     }
 }
 
+/// Told `(files loaded, files to load)` after each file `load_paths` reads; the CLI draws its
+/// progress bar from it.
+pub type ProgressHook = Box<dyn Fn(usize, usize) + Send + Sync>;
+
 /// Loads policy files with one compiled schema and catalogue.
 pub struct Loader {
     catalogue: Catalogue,
     schema: SchemaChecker,
     budget: SizeBudget,
     external_symlinks: ExternalSymlinks,
+    progress: Option<ProgressHook>,
+    filters: Filters,
 }
 
 impl Loader {
@@ -97,7 +166,24 @@ impl Loader {
             schema,
             budget,
             external_symlinks: ExternalSymlinks::Refuse,
+            progress: None,
+            filters: Filters::default(),
         }
+    }
+
+    /// Keeps only the walked files that match an `include` glob (when any is given) and no
+    /// `exclude` glob; files named explicitly are always loaded. The error names a glob that
+    /// does not compile. Glob syntax: [`Filters`].
+    pub fn with_filters(mut self, include: &[String], exclude: &[String]) -> Result<Self, String> {
+        self.filters = Filters::new(include, exclude)?;
+        Ok(self)
+    }
+
+    /// Reports each file loaded by `load_paths` to `hook` (nothing by default).
+    #[must_use]
+    pub fn with_progress(mut self, hook: ProgressHook) -> Self {
+        self.progress = Some(hook);
+        self
     }
 
     /// Whether symlinks that lead outside the given paths are followed (refused by default).
@@ -113,9 +199,67 @@ impl Loader {
 
     /// Discovers, loads and cross-checks everything under `roots`.
     pub fn load_paths(&self, roots: &[PathBuf]) -> PolicyTree {
-        let (candidates, discovery) = discover_with(roots, self.external_symlinks);
-        let files = candidates.iter().map(|c| self.load_file(c)).collect();
-        self.finish(files, discovery)
+        let found = discover_filtered(roots, self.external_symlinks, &self.filters);
+        let candidates = &found.candidates;
+        let files: Vec<Option<LoadedFile>> = candidates
+            .iter()
+            .enumerate()
+            .map(|(index, c)| {
+                let file = self.load_candidate(c);
+                if let Some(progress) = &self.progress {
+                    progress(index + 1, candidates.len());
+                }
+                file
+            })
+            .collect();
+        self.finish_walk(roots, found, files)
+    }
+
+    /// Sets the walked files that are not policies aside, and reports each folder given that
+    /// yielded no policy file at all when nothing was loaded (a gate must not pass on nothing).
+    fn finish_walk(
+        &self,
+        roots: &[PathBuf],
+        found: Discovery,
+        loaded: Vec<Option<LoadedFile>>,
+    ) -> PolicyTree {
+        let mut files = Vec::new();
+        let mut skipped = Vec::new();
+        for (candidate, file) in found.candidates.iter().zip(loaded) {
+            match file {
+                Some(file) => files.push(file),
+                None => skipped.push(candidate.path.clone()),
+            }
+        }
+        let mut discovery = found.problems;
+        if files.is_empty() {
+            for root in roots.iter().filter(|r| r.is_dir()) {
+                let under =
+                    |paths: &[PathBuf]| paths.iter().filter(|p| p.starts_with(root)).count();
+                let hidden: Vec<&Path> = found
+                    .hidden
+                    .iter()
+                    .map(Path::new)
+                    .filter(|p| p.starts_with(root) && p.file_name().is_none_or(|n| n != ".git"))
+                    .collect();
+                let excluded: Vec<PathBuf> = found.excluded.iter().map(PathBuf::from).collect();
+                discovery.push(no_policy_here(
+                    root,
+                    under(&skipped),
+                    under(&excluded),
+                    &hidden,
+                ));
+            }
+        }
+        let mut tree = self.finish(files, discovery);
+        tree.walk = WalkSummary {
+            skipped: skipped
+                .iter()
+                .map(|p| crate::discover::shown_path(p))
+                .collect(),
+            excluded: found.excluded,
+        };
+        tree
     }
 
     /// Loads in-memory files (name, text) as one tree; used by rule examples and tests.
@@ -137,14 +281,33 @@ impl Loader {
                 file.policy = None;
             }
         }
-        PolicyTree { files, discovery }
+        PolicyTree {
+            files,
+            discovery,
+            walk: WalkSummary::default(),
+        }
     }
 
-    fn load_file(&self, candidate: &Candidate) -> LoadedFile {
-        match source::read(&candidate.path, &candidate.shown, self.budget) {
-            Ok(text) => self.load_decoded(&candidate.shown, text),
-            Err(diagnostic) => LoadedFile::unparsed(&candidate.shown, vec![diagnostic]),
+    /// The loaded file, or `None` for a walked file that is not a policy. A file that cannot
+    /// be read within the budgets is loaded (and reported) whatever it holds: what it is
+    /// cannot be told, and a broken policy must not be skipped.
+    fn load_candidate(&self, candidate: &Candidate) -> Option<LoadedFile> {
+        let shown = candidate.shown.as_str();
+        let text = match source::read(&candidate.path, shown, self.budget) {
+            Ok(text) => text,
+            Err(diagnostic) => return Some(LoadedFile::unparsed(shown, vec![diagnostic])),
+        };
+        let parsed = yaml::parse(shown, &text);
+        if !candidate.named {
+            let policy = match &parsed {
+                Ok(tree) => is_policy(tree),
+                Err(_) => !is_recognisably_other(&text),
+            };
+            if !policy {
+                return None;
+            }
         }
+        Some(self.load_parsed(shown, text, parsed))
     }
 
     fn load_text(&self, shown: &str, text: String) -> LoadedFile {
@@ -155,8 +318,18 @@ impl Loader {
     }
 
     fn load_decoded(&self, shown: &str, text: String) -> LoadedFile {
+        let parsed = yaml::parse(shown, &text);
+        self.load_parsed(shown, text, parsed)
+    }
+
+    fn load_parsed(
+        &self,
+        shown: &str,
+        text: String,
+        parsed: Result<Node, Diagnostic>,
+    ) -> LoadedFile {
         let mut file = LoadedFile::unparsed(shown, Vec::new());
-        match yaml::parse(shown, &text) {
+        match parsed {
             Ok(tree) => self.check(&mut file, tree),
             Err(diagnostic) => file.diagnostics.push(diagnostic),
         }
@@ -202,4 +375,46 @@ impl Loader {
         file.tree = Some(tree);
         file.json = Some(json);
     }
+}
+
+/// The `no-policy-files` error for a folder given that yielded nothing, with what was left
+/// out there and where policies may be hiding.
+fn no_policy_here(root: &Path, skipped: usize, excluded: usize, hidden: &[&Path]) -> Diagnostic {
+    let shown = crate::discover::shown_path(root);
+    let mut reasons = Vec::new();
+    if skipped > 0 {
+        reasons.push(format!(
+            "{skipped} YAML {} here {} not a policy (a policy has a top-level `service` or \
+             `flows` key; name a file to check it anyway)",
+            if skipped == 1 { "file" } else { "files" },
+            if skipped == 1 { "is" } else { "are" },
+        ));
+    }
+    if excluded > 0 {
+        reasons.push(format!("{excluded} left out by the include/exclude globs"));
+    }
+    if !hidden.is_empty() {
+        let names: Vec<String> = hidden
+            .iter()
+            .take(3)
+            .map(|p| format!("`{}`", crate::discover::shown_path(p)))
+            .collect();
+        reasons.push(format!(
+            "hidden folders are not searched ({}): name one to check it",
+            names.join(", ")
+        ));
+    }
+    if reasons.is_empty() {
+        reasons.push(
+            "authaudit reads `.yaml`/`.yml` policy files (hidden folders and `target/` aside): \
+             name the folder that holds your policies"
+                .to_owned(),
+        );
+    }
+    Diagnostic::error(
+        Code::NoPolicyFiles,
+        &shown,
+        "no policy file found here: there is nothing to check, which is not a pass",
+    )
+    .with_hint(reasons.join("; "))
 }

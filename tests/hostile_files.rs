@@ -359,8 +359,9 @@ fn non_utf8_names_that_look_alike_keep_their_own_snippets() {
     let dir = tempfile::tempdir().unwrap();
     let fe = dir.path().join(std::ffi::OsStr::from_bytes(b"a\xfe.yaml"));
     let ff = dir.path().join(std::ffi::OsStr::from_bytes(b"a\xff.yaml"));
-    std::fs::write(&fe, "bogus_fe: 1\n").unwrap();
-    std::fs::write(&ff, "bogus_ff: 1\n").unwrap();
+    // Broken policies (a `service` key), so a folder walk loads and reports both.
+    std::fs::write(&fe, "service: bogus_fe\n").unwrap();
+    std::fs::write(&ff, "service: bogus_ff\n").unwrap();
 
     let tree = loader().load_paths(&[dir.path().to_path_buf()]);
     assert_eq!(tree.files.len(), 2);
@@ -379,7 +380,7 @@ fn non_utf8_names_that_look_alike_keep_their_own_snippets() {
     }
 
     let (code, out) = run(dir.path(), &["validate", "."]);
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(code, 2, "{out}");
     // Every snippet line shown under a file's name is that file's own text.
     let mut current = "";
     for line in out.lines() {
@@ -410,7 +411,13 @@ fn tree_with_links() -> (tempfile::TempDir, PathBuf) {
     let policies = dir.path().join("policies");
     std::fs::create_dir_all(&outside).unwrap();
     std::fs::create_dir_all(&policies).unwrap();
-    std::fs::write(outside.join("secret.yaml"), "api_key: SECRET-TOKEN-123\n").unwrap();
+    // Shaped like a policy (a `service` key), so once read it is loaded and its lines could be
+    // shown in snippets: the worst case for a link that leads out of the tree.
+    std::fs::write(
+        outside.join("secret.yaml"),
+        "service: leaked\napi_key: SECRET-TOKEN-123\n",
+    )
+    .unwrap();
     std::fs::write(policies.join("ok.yaml"), VALID).unwrap();
     std::os::unix::fs::symlink("../outside/secret.yaml", policies.join("leak.yaml")).unwrap();
     std::os::unix::fs::symlink("../outside", policies.join("more")).unwrap();

@@ -108,7 +108,7 @@ fn a_chain_of_12000_flows_in_one_file_is_refused_where_it_starts() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("c.yaml"), text).unwrap();
     let (code, out, elapsed) = authaudit(dir.path(), &["validate", "c.yaml"]);
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(code, 2, "{out}");
     assert!(
         out.contains(&format!(
             "error[delegation-too-deep]: delegation from `c/f0` goes 11999 hops deep, over the limit of {MAX_DELEGATION_HOPS}"
@@ -165,7 +165,7 @@ fn a_chain_of_services_across_files_is_refused_at_its_first_file() {
         std::fs::write(dir.path().join(format!("s{i:05}.yaml")), text).unwrap();
     }
     let (code, out, _) = authaudit(dir.path(), &["validate", "."]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(
         out.contains(&format!(
             "error[delegation-too-deep]: delegation from `s0/link` goes {} hops deep",
@@ -202,7 +202,7 @@ fn eight_hundred_self_delegating_flows_are_cycles_found_in_seconds() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("g.yaml"), self_delegating_gateway(n)).unwrap();
     let (code, out, elapsed) = authaudit(dir.path(), &["validate", "g.yaml"]);
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(code, 2, "{out}");
     assert_eq!(
         out.matches("error[delegation-cycle]: flow `g/f").count(),
         n,
@@ -259,7 +259,7 @@ fn a_three_flow_cycle_across_three_files_is_located_in_the_file_that_closes_it()
         std::fs::write(dir.path().join(format!("{id}.yaml")), text).unwrap();
     }
     let (code, out, _) = authaudit(dir.path(), &["validate", "."]);
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(code, 2, "{out}");
     assert_eq!(out.matches("error[").count(), 1, "{out}");
     assert!(
         out.contains(
@@ -421,7 +421,7 @@ fn gateways_that_only_start_each_other_are_an_initiator_loop() {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
     let (code, out, _) = authaudit(dir.path(), &["validate", "."]);
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(code, 2, "{out}");
     assert_eq!(out.matches("error[").count(), 1, "{out}");
     assert!(
         out.contains(
@@ -442,7 +442,7 @@ fn gateways_that_only_start_each_other_are_an_initiator_loop() {
         head("w", "fund_transfer_operator") + &linking_flow("link", "    initiated_by: [g1]\n");
     std::fs::write(dir.path().join("w.yaml"), &wallet).unwrap();
     let (code, out, _) = authaudit(dir.path(), &["validate", "."]);
-    assert_eq!(code, 1, "a wallet started by g1 does not start g1: {out}");
+    assert_eq!(code, 2, "a wallet started by g1 does not start g1: {out}");
     let wallet = head("w", "fund_transfer_operator")
         + &linking_flow("link", "    delegates_to: [{service: g2}]\n");
     std::fs::write(dir.path().join("w.yaml"), &wallet).unwrap();
@@ -458,7 +458,7 @@ fn a_gateway_started_only_by_itself_is_an_initiator_loop() {
         + &linking_flow("b", "    initiated_by: [g]\n");
     std::fs::write(dir.path().join("g.yaml"), text).unwrap();
     let (code, out, _) = authaudit(dir.path(), &["validate", "g.yaml"]);
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(code, 2, "{out}");
     assert_eq!(out.matches("error[").count(), 1, "{out}");
     assert!(
         out.contains(
@@ -483,7 +483,7 @@ fn a_loop_of_5000_gateways_is_one_located_error_found_in_seconds() {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
     let (code, out, elapsed) = authaudit(dir.path(), &["validate", "."]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert_eq!(out.matches("error[initiator-loop]").count(), 1, "{out}");
     assert!(
         out.contains(&format!(
@@ -510,7 +510,7 @@ fn a_loop_that_is_a_delegation_cycle_is_reported_once() {
         std::fs::write(dir.path().join(format!("{id}.yaml")), text).unwrap();
     }
     let (code, out, _) = authaudit(dir.path(), &["validate", "."]);
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(code, 2, "{out}");
     assert_eq!(out.matches("error[").count(), 1, "{out}");
     assert!(out.contains("error[delegation-cycle]"), "{out}");
 }

@@ -81,7 +81,8 @@ fn the_svg_of_a_docomo_chain() {
 #[test]
 fn diagrams_send_input_problems_to_stderr() {
     let (code, stdout, stderr) = paths(Path::new("tests/fixtures/tree/one-broken"), "dot");
-    assert_eq!(code, 1, "{stderr}");
+    // Invalid input exits 2, as for `validate` and `check`.
+    assert_eq!(code, 2, "{stderr}");
     assert!(stdout.starts_with("digraph "), "{stdout}");
     assert!(stdout.ends_with("}\n"), "{stdout}");
     assert!(stderr.contains("error[yaml-syntax]"), "{stderr}");

@@ -55,7 +55,8 @@ fn tutorial_mistake_output_matches_the_readme() {
         .args(["validate", "my-policies/", "policies/"])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    // Invalid input exits 2, as it does for `check`: it never passes a gate.
+    assert_eq!(output.status.code(), Some(2));
     let stdout = String::from_utf8(output.stdout).unwrap();
     for line in stdout.lines().filter(|l| !l.trim().is_empty()) {
         assert!(

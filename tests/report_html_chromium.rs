@@ -68,6 +68,7 @@ fn html_of(tree: &PolicyTree, lang: Lang) -> String {
         packs_run,
         fail_on: Severity::High,
         lang,
+        gate: &authaudit::gate::NONE,
     };
     let options = ReportOptions {
         organisation: Some("Example Bank".into()),

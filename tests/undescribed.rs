@@ -439,6 +439,7 @@ fn with_policy(tree: &PolicyTree, index: usize, policy: Policy) -> PolicyTree {
     PolicyTree {
         files,
         discovery: Vec::new(),
+        walk: Default::default(),
     }
 }
 

@@ -44,7 +44,7 @@ fn every_bad_fixture_fails_with_its_own_message() {
     assert!(names.len() >= 20, "fixtures missing: {names:?}");
     for name in names {
         let (code, stdout) = validate_in(&dir, &[&name]);
-        assert_eq!(code, 1, "{name} must be invalid input (exit 1)\n{stdout}");
+        assert_eq!(code, 2, "{name} must be invalid input (exit 2)\n{stdout}");
         assert!(stdout.contains(&format!("failed: {name}")), "{stdout}");
         insta::assert_snapshot!(format!("bad__{}", name.trim_end_matches(".yaml")), stdout);
     }
@@ -53,12 +53,18 @@ fn every_bad_fixture_fails_with_its_own_message() {
 #[test]
 fn all_bad_fixtures_together_are_each_reported() {
     let (code, stdout) = validate_in(&fixtures(), &["bad"]);
-    assert_eq!(code, 1);
-    let count = std::fs::read_dir(fixtures().join("bad")).unwrap().count();
+    assert_eq!(code, 2);
+    // Walking the folder skips the one fixture that is recognisably not a policy: the alias
+    // bomb's top-level keys are `a` to `i` (named on its own, it is reported: see above).
+    let count = std::fs::read_dir(fixtures().join("bad")).unwrap().count() - 1;
     assert!(
         stdout.contains(&format!(
             "summary: {count} files checked, 0 valid, {count} invalid"
         )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 other YAML file skipped") && !stdout.contains("alias-bomb"),
         "{stdout}"
     );
 }
@@ -67,7 +73,7 @@ fn all_bad_fixtures_together_are_each_reported() {
 fn cross_file_errors_point_at_both_files() {
     for case in ["dup-ids", "delegation", "v2-references"] {
         let (code, stdout) = validate_in(&fixtures().join("tree"), &[case]);
-        assert_eq!(code, 1, "{stdout}");
+        assert_eq!(code, 2, "{stdout}");
         insta::assert_snapshot!(format!("tree__{case}"), stdout);
     }
 }
@@ -75,7 +81,7 @@ fn cross_file_errors_point_at_both_files() {
 #[test]
 fn one_broken_file_does_not_stop_the_others() {
     let (code, stdout) = validate_in(&fixtures().join("tree"), &["one-broken"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(
         stdout.contains("summary: 2 files checked, 1 valid, 1 invalid"),
         "{stdout}"
@@ -93,7 +99,7 @@ fn oversized_file_is_refused_naming_the_budget_and_the_flag() {
     let big = "description: ".to_owned() + &"x".repeat(60 * 1024 * 1024) + "\n";
     std::fs::write(dir.path().join("huge.yaml"), big).unwrap();
     let (code, stdout) = validate_in(dir.path(), &["huge.yaml"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     insta::assert_snapshot!("generated__60mb_file", stdout);
     // The budget is a setting, not a wall: raising it lets the file through to the parser.
     let (_, raised) = validate_in(
@@ -115,11 +121,11 @@ fn single_8mb_line_is_refused_by_a_budget() {
     let line = "name: ".to_owned() + &"y".repeat(8 * 1000 * 1000) + "\n";
     std::fs::write(dir.path().join("line.yaml"), &line).unwrap();
     let (code, stdout) = validate_in(dir.path(), &["line.yaml"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     insta::assert_snapshot!("generated__8mb_line", stdout);
     // Within the file budget, the line budget still applies.
     let (code, stdout) = validate_in(dir.path(), &["line.yaml", "--max-file-bytes", "9000000"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     insta::assert_snapshot!("generated__8mb_line_under_file_budget", stdout);
 }
 
@@ -205,7 +211,7 @@ fn walk_skips_hidden_target_and_non_yaml() {
     std::fs::write(dir.path().join("notes/readme.txt"), "{").unwrap();
     std::fs::write(dir.path().join("good.yml"), good).unwrap();
     let (code, stdout) = validate_in(dir.path(), &["."]);
-    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(code, 2, "{stdout}");
     assert!(
         stdout.contains("summary: 2 files checked, 1 valid, 1 invalid"),
         "{stdout}"
@@ -223,7 +229,7 @@ fn json_format_is_versioned_and_complete() {
         &fixtures().join("tree"),
         &["delegation", "--format", "json"],
     );
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["version"], 1);
     assert_eq!(report["summary"]["files"], 3);
@@ -299,7 +305,7 @@ fn escape_sequences_from_input_never_reach_the_terminal() {
     let text = "version: 2\nservice: {id: ctl, name: n, kind: bank, jurisdiction: JP, as_of: \"2025-01-01\", sources: [{title: t}]}\nflows:\n  link:\n    kind: account_linking\n    steps: [{verify: [\"pin\u{1b}[2J\u{1b}]0;pwned\u{7}\u{202e}\"]}]\n";
     std::fs::write(dir.path().join(name), text).unwrap();
     let (code, stdout) = validate_in(dir.path(), &["."]);
-    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(code, 2, "{stdout}");
     for raw in ['\u{1b}', '\u{7}', '\u{202e}'] {
         assert!(
             !stdout.contains(raw),

@@ -7,6 +7,7 @@
 //! rename, so a failed write never leaves it half-written. Exit codes: 0 done, 1 a file was refused (or `--check` found work),
 //! 2 usage or I/O error.
 
+use super::terminal::{self, Stream};
 use super::{EXIT_ERROR, EXIT_INVALID, ReadArgs, print_or_exit, usage_error};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::discover::{ExternalSymlinks, discover_with};
@@ -16,7 +17,7 @@ use crate::report::snippet::{Style, write_diagnostic};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::{self, OpenOptions};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -62,10 +63,12 @@ pub(super) fn run(args: &MigrateArgs) -> ExitCode {
         .collect();
     let code = exit_code(&tree, &outcomes, args.check);
     if args.stdout {
-        eprint!(
-            "{}",
-            render(&tree, &outcomes, args, std::io::stderr().is_terminal())
-        );
+        if !terminal::silenced(code) {
+            eprint!(
+                "{}",
+                render(&tree, &outcomes, args, terminal::color(Stream::Stderr))
+            );
+        }
         return match outcomes.first() {
             Some(Outcome::Migrated(text)) => print_or_exit(text, code),
             Some(Outcome::AlreadyV2) => {
@@ -74,8 +77,8 @@ pub(super) fn run(args: &MigrateArgs) -> ExitCode {
             _ => code,
         };
     }
-    let report = render(&tree, &outcomes, args, std::io::stdout().is_terminal());
-    print_or_exit(&report, code)
+    let report = render(&tree, &outcomes, args, terminal::color(Stream::Stdout));
+    terminal::print_report(&report, code)
 }
 
 /// The path of every file discovery finds, by the name it is shown under: the loader keeps
@@ -158,8 +161,7 @@ fn exit_code(tree: &PolicyTree, outcomes: &[Outcome], check: bool) -> ExitCode {
 }
 
 /// Diagnostics, one line per file migrated or left alone, then the summary naming failures.
-fn render(tree: &PolicyTree, outcomes: &[Outcome], args: &MigrateArgs, terminal: bool) -> String {
-    let color = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+fn render(tree: &PolicyTree, outcomes: &[Outcome], args: &MigrateArgs, color: bool) -> String {
     let style = Style { color };
     let source = |name: &str| tree.text(name);
     let mut out = String::new();

@@ -1,14 +1,22 @@
 //! The command line: parses arguments, runs the pipeline, prints through the report layer and
-//! maps results to exit codes (0 clean, 1 invalid input found, 2 usage or I/O error).
+//! maps results to exit codes (0 clean, 1 findings at or above the threshold, 2 invalid input,
+//! configuration, usage or I/O error).
 
+mod config_args;
+mod diff_command;
+mod examples;
+mod factors_command;
+mod generate_command;
+mod init_command;
 mod migrate_command;
 mod paths_command;
 mod report_command;
 mod rules_command;
+mod terminal;
 mod verify_command;
 
 use crate::discover::ExternalSymlinks;
-use crate::evaluate::{PackSelection, name_of};
+use crate::evaluate::PackSelection;
 use crate::factors::Catalogue;
 use crate::load::{Loader, PolicyTree};
 use crate::model::{Day, day_from_unix_days, parse_date};
@@ -20,7 +28,7 @@ use crate::source::SizeBudget;
 use crate::suggest::closest;
 use clap::{Parser, Subcommand};
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,24 +36,36 @@ use std::process::ExitCode;
 #[command(
     name = "authaudit",
     version,
-    about = "Audit how payment services and banks authenticate people"
+    about = "Audit how payment services and banks authenticate people",
+    after_help = examples::MAIN
 )]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// When to colour human output: on a terminal (`auto`, unless NO_COLOR is set), `always`
+    /// or `never`.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = terminal::ColorWhen::Auto)]
+    color: terminal::ColorWhen,
+    /// Print nothing when the run passes (exit 0), and no progress bar; a failing run still
+    /// prints its report. Machine formats are printed as usual.
+    #[arg(short, long, global = true)]
+    quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check policy files for syntax, schema and cross-file errors.
+    #[command(after_help = examples::VALIDATE)]
     Validate(ValidateArgs),
     /// Validate policy files, then evaluate them against rule packs.
+    #[command(after_help = examples::CHECK)]
     Check(CheckArgs),
     /// List, explain, test and document rules.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = examples::RULES)]
     Rules(RulesCommand),
     /// Print the JSON Schema of the policy format (or of the JSON report, or of an attacker
     /// profile).
+    #[command(after_help = examples::SCHEMA)]
     Schema {
         /// The schema of the JSON report of `check --format json` and `report --format json`.
         #[arg(long)]
@@ -55,29 +75,79 @@ enum Command {
         attackers: bool,
     },
     /// List the factor catalogue: every factor a policy may name.
-    Factors,
+    #[command(after_help = examples::FACTORS)]
+    Factors {
+        /// Output format (`json`: every field of the catalogue, as in rules/factors.yaml).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Rewrite v1 policy files as v2, keeping comments and layout.
+    #[command(after_help = examples::MIGRATE)]
     Migrate(migrate_command::MigrateArgs),
-    /// Audit and render a report: Markdown, HTML, JSON, SARIF or JUnit; or verify one.
+    /// Audit and render a report: Markdown, HTML, JSON, SARIF, JUnit or GitLab code quality;
+    /// or verify one.
+    #[command(after_help = examples::REPORT)]
     Report(report_command::ReportArgs),
     /// Find the attack chains across services, from leaked data to money out, with odds,
     /// the notices on the way and the smallest fixes.
+    #[command(after_help = examples::PATHS)]
     Paths(paths_command::PathsArgs),
+    /// Write a commented starter authaudit.toml and policies/example.yaml (never overwrites).
+    #[command(after_help = examples::INIT)]
+    Init(init_command::InitArgs),
+    /// Compare two JSON reports (or two `paths --format json` outputs): new, fixed and
+    /// unchanged findings (or chains); exit 1 when something new fails the gate.
+    #[command(after_help = examples::DIFF)]
+    Diff(diff_command::DiffArgs),
+    /// Print a shell completion script, e.g. `authaudit completions bash`.
+    #[command(after_help = examples::COMPLETIONS)]
+    Completions(generate_command::CompletionsArgs),
+    /// Print the man page (roff), or write every page with `--out DIR`.
+    #[command(after_help = examples::MAN)]
+    Man(generate_command::ManArgs),
 }
 
 /// Which files to load, within which budgets.
 #[derive(Debug, clap::Args)]
 pub(super) struct LoadArgs {
-    /// Policy files or folders (folders are searched for .yaml/.yml files).
-    #[arg(default_value = ".")]
+    /// Policy files or folders. Folders are searched for .yaml/.yml files that are policies
+    /// (a top-level `service` or `flows` key); other YAML files there are skipped and counted.
+    /// A file named here is always checked.
+    ///
+    /// Default: `paths` in authaudit.toml, else the current folder.
     paths: Vec<PathBuf>,
+    /// Only check the files found in folders that match this glob (repeatable), e.g.
+    /// `--include 'policies/**'`; a glob without `/` matches file names in any folder.
+    #[arg(long = "include", value_name = "GLOB", value_parser = crate::discover::check_glob)]
+    pub(super) include: Vec<String>,
+    /// Leave out the files found in folders that match this glob (repeatable), e.g.
+    /// `--exclude 'tests/fixtures/**'`.
+    #[arg(long = "exclude", value_name = "GLOB", value_parser = crate::discover::check_glob)]
+    pub(super) exclude: Vec<String>,
     #[command(flatten)]
     read: ReadArgs,
+    #[command(flatten)]
+    config: config_args::ConfigArgs,
 }
 
 impl LoadArgs {
+    /// On a terminal, the loader returned holds the progress bar: drop it before printing.
     pub(super) fn load(&self) -> (Loader, PolicyTree) {
-        let loader = self.read.loader();
+        let mut loader = match self
+            .read
+            .loader()
+            .with_filters(&self.include, &self.exclude)
+        {
+            Ok(loader) => loader,
+            // Each glob passed `check_glob` already; only a set too large to compile ends here.
+            Err(message) => {
+                eprintln!("error: {message}");
+                std::process::exit(i32::from(EXIT_ERROR));
+            }
+        };
+        if let Some(hook) = terminal::progress_hook() {
+            loader = loader.with_progress(hook);
+        }
         let tree = loader.load_paths(&self.paths);
         (loader, tree)
     }
@@ -128,9 +198,7 @@ impl InputArgs {
     }
 
     fn color(&self) -> bool {
-        self.format == Format::Human
-            && std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        self.format == Format::Human && terminal::color(terminal::Stream::Stdout)
     }
 }
 
@@ -197,12 +265,16 @@ struct CheckArgs {
     /// Output format of the terminal report.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
-    /// Also write a report: FORMAT=FILE with FORMAT md, html, json, sarif or junit
+    /// Also write a report: FORMAT=FILE with FORMAT md, html, json, sarif, junit or codequality
     /// (repeatable), e.g. `--output sarif=authaudit.sarif --output junit=authaudit.xml`.
     #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = report_command::parse_output)]
     outputs: Vec<report_command::OutputSpec>,
     #[command(flatten)]
     document: report_command::DocumentArgs,
+    /// Record the current findings in FILE (a baseline for `--baseline`) and use it for this
+    /// run; refused when the input has errors.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    write_baseline: Option<PathBuf>,
 }
 
 /// `--at`: a calendar day.
@@ -225,6 +297,7 @@ pub(super) fn today() -> Day {
 #[derive(Debug, Subcommand)]
 pub(super) enum RulesCommand {
     /// List rules.
+    #[command(after_help = examples::RULES_LIST)]
     List {
         #[command(flatten)]
         packs: PackArgs,
@@ -239,34 +312,39 @@ pub(super) enum RulesCommand {
         format: Format,
     },
     /// Explain a rule: citation, rationale, remediation, examples.
+    #[command(after_help = examples::RULES_EXPLAIN)]
     Explain {
-        /// Rule id, e.g. JP-JBA-LINK-01.
+        /// Rule id, e.g. JP-FSA-LINK-NO-MFA (`authaudit rules list` shows them all).
         id: String,
         #[command(flatten)]
         packs: PackArgs,
     },
-    /// Run every rule's own examples; fails on a miss or a false positive.
+    /// Run every rule's own examples; fails on a miss, a false positive or a condition that
+    /// fails to evaluate.
+    #[command(after_help = examples::RULES_TEST)]
     Test {
         #[command(flatten)]
         packs: PackArgs,
     },
     /// Write the rule reference (Markdown) generated from the packs.
+    #[command(after_help = examples::RULES_DOCS)]
     Docs {
-        /// Output folder.
-        #[arg(long, default_value = "docs/rules")]
-        out: PathBuf,
+        /// Output folder. Default: docs/rules, only inside authaudit's own source tree.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
         #[command(flatten)]
         packs: PackArgs,
     },
 }
 
-/// Exit code for invalid input found.
+/// Exit code for findings at or above `--fail-on` (chains for `paths`, a failed example for
+/// `rules test`, a changed report for `report --verify`).
 pub(super) const EXIT_INVALID: u8 = 1;
-/// Exit code for usage and I/O errors.
+/// Exit code for invalid input, unreadable input, usage and configuration errors.
 pub(super) const EXIT_ERROR: u8 = 2;
 
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
@@ -277,6 +355,13 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    terminal::init(terminal::Settings {
+        color: cli.color,
+        quiet: cli.quiet,
+    });
+    if let Err(code) = cli.configure() {
+        return code;
+    }
     match cli.command {
         Command::Validate(args) => validate(&args),
         Command::Check(args) => check(&args),
@@ -292,28 +377,33 @@ pub fn main() -> ExitCode {
             let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
             print_or_exit(&format!("{text}\n"), ExitCode::SUCCESS)
         }
-        Command::Factors => print_or_exit(&factor_table(&Catalogue::bundled()), ExitCode::SUCCESS),
+        Command::Factors { format } => factors_command::run(format),
         Command::Migrate(args) => migrate_command::run(&args),
         Command::Report(args) => report_command::run(&args),
         Command::Paths(args) => paths_command::run(&args),
+        Command::Init(args) => init_command::run(&args),
+        Command::Diff(args) => diff_command::run(&args),
+        Command::Completions(args) => generate_command::completions(&args),
+        Command::Man(args) => generate_command::man(&args),
     }
 }
 
 fn validate(args: &ValidateArgs) -> ExitCode {
     let (_, tree) = args.input.load();
     let output = report::render_validation(&tree, args.input.format, args.input.color());
-    print_or_exit(&output, input_status(&tree).unwrap_or(ExitCode::SUCCESS))
+    let status = input_status(&tree).unwrap_or(ExitCode::SUCCESS);
+    match args.input.format {
+        Format::Human => terminal::print_report(&output, status),
+        Format::Json => print_or_exit(&output, status),
+    }
 }
 
-/// The exit code the input alone calls for: 2 for unreadable input, 1 for invalid files.
+/// The exit code the input alone calls for: 2 for unreadable or invalid input and for a
+/// folder with no policy file (`validate`, `check`, `report` and `paths` agree: invalid input
+/// never passes a gate, and 1 stays the code for findings).
 pub(super) fn input_status(tree: &PolicyTree) -> Option<ExitCode> {
-    if !tree.discovery.is_empty() || tree.files.iter().any(|f| f.has_io_error()) {
-        Some(ExitCode::from(EXIT_ERROR))
-    } else if tree.files.iter().any(|f| !f.is_valid()) {
-        Some(ExitCode::from(EXIT_INVALID))
-    } else {
-        None
-    }
+    let invalid = !tree.discovery.is_empty() || tree.files.iter().any(|f| !f.is_valid());
+    invalid.then(|| ExitCode::from(EXIT_ERROR))
 }
 
 /// Prints rule-pack load errors (with snippets) and returns the usage-error exit code.
@@ -321,7 +411,8 @@ pub(super) fn refuse_packs(set: &RuleSet) -> ExitCode {
     let mut out = String::new();
     let source = |name: &str| set.text(name);
     for diagnostic in &set.diagnostics {
-        write_diagnostic(&mut out, diagnostic, &source, Style { color: false });
+        let color = terminal::color(terminal::Stream::Stderr);
+        write_diagnostic(&mut out, diagnostic, &source, Style { color });
     }
     let _ = writeln!(
         out,
@@ -346,12 +437,13 @@ fn check(args: &CheckArgs) -> ExitCode {
         let text = report::json::render_refused_packs(&set.diagnostics);
         return print_or_exit(&text, ExitCode::from(EXIT_ERROR));
     }
-    let audit = match report_command::run_audit(&audit_args.load, &audit_args.packs, audit_args.at)
-    {
+    let baseline_out = args.write_baseline.as_deref();
+    let audit = match report_command::run_gated_audit(audit_args, &args.document, baseline_out) {
         Ok(audit) => audit,
         Err(code) => return code,
     };
-    let outcome = audit.outcome(audit_args.fail_on, audit_args.lang);
+    let outcome = audit.outcome(audit_args.fail_on(), audit_args.lang());
+    report::github::publish(&outcome, &report::github::Env::from_process());
     for spec in &args.outputs {
         let written = report_command::render(spec.format, &audit, &outcome, &args.document)
             .and_then(|text| report_command::write_file(&spec.file, &text));
@@ -361,9 +453,8 @@ fn check(args: &CheckArgs) -> ExitCode {
     }
     let output = match args.format {
         Format::Human => {
-            let color = std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            report::check::render(&outcome, color)
+            let text = report::check::render(&outcome, terminal::color(terminal::Stream::Stdout));
+            return terminal::print_report(&text, audit.status(&outcome));
         }
         Format::Json => {
             match report_command::render(
@@ -378,28 +469,6 @@ fn check(args: &CheckArgs) -> ExitCode {
         }
     };
     print_or_exit(&output, audit.status(&outcome))
-}
-
-fn factor_table(catalogue: &Catalogue) -> String {
-    let mut out = format!(
-        "{:<22} {:<11} {:<7} {:<10} {:<10} {:<10} description\n",
-        "factor", "category", "secret", "key space", "delivered", "unlock"
-    );
-    for f in &catalogue.factors {
-        let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
-        let _ = writeln!(
-            out,
-            "{:<22} {:<11} {:<7} {:<10} {:<10} {:<10} {}",
-            f.name,
-            name_of(&f.category),
-            if f.secret { "yes" } else { "no" },
-            or_dash(f.key_space.map(|k| k.to_string())),
-            or_dash(f.delivered_by.map(|d| name_of(&d))),
-            or_dash(f.unlock.map(|u| name_of(&u))),
-            f.description
-        );
-    }
-    out
 }
 
 /// Prints `text`; a closed pipe (`| head`) is not an error.

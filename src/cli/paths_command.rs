@@ -1,5 +1,6 @@
 //! `authaudit paths`: the cross-party attack paths of a policy tree under attacker profiles.
 
+use super::terminal::{self, Stream};
 use super::{EXIT_ERROR, EXIT_INVALID, LoadArgs, print_or_exit, usage_error};
 use crate::attackers::{AttackerProfile, AttackerSet};
 use crate::factors::Catalogue;
@@ -7,20 +8,19 @@ use crate::paths::{Input, Limits, analyse, analyse_without_fixes};
 use crate::report::paths::{PathsFormat, diagram_notes, render};
 use crate::report::snippet::{Style, write_diagnostic};
 use crate::suggest::closest;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct PathsArgs {
     #[command(flatten)]
-    load: LoadArgs,
+    pub(super) load: LoadArgs,
     /// Attacker profile to run (repeatable); default: every profile.
     #[arg(long = "attacker", value_name = "ID")]
     attackers: Vec<String>,
     /// Folder of extra attacker profiles (`*.yaml`, repeatable).
     #[arg(long = "attackers", value_name = "DIR")]
-    attacker_dirs: Vec<PathBuf>,
+    pub(super) attacker_dirs: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = PathsFormat::Human)]
     format: PathsFormat,
@@ -48,7 +48,8 @@ pub fn run(args: &PathsArgs) -> ExitCode {
         let mut out = String::new();
         let source = |name: &str| set.text(name);
         for diagnostic in set.diagnostics() {
-            write_diagnostic(&mut out, diagnostic, &source, Style { color: false });
+            let color = terminal::color(Stream::Stderr);
+            write_diagnostic(&mut out, diagnostic, &source, Style { color });
         }
         eprintln!(
             "{out}attacker profiles refused ({} problems)",
@@ -73,7 +74,7 @@ pub fn run(args: &PathsArgs) -> ExitCode {
     if chosen.is_empty() {
         chosen = set.profiles().iter().collect();
     }
-    let (_, tree) = args.load.load();
+    let (loader, tree) = args.load.load();
     let inputs: Vec<Input> = tree
         .policies()
         .map(|(file, policy)| Input {
@@ -91,19 +92,23 @@ pub fn run(args: &PathsArgs) -> ExitCode {
     } else {
         analyse(&inputs, &catalogue, &chosen, limits)
     };
-    let color = args.format == PathsFormat::Human
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    // The loader holds the progress bar, kept through the search and cleared before output.
+    drop(loader);
+    let color = args.format == PathsFormat::Human && terminal::color(Stream::Stdout);
     let text = render(&analysis, &tree, args.format, color);
     if matches!(args.format, PathsFormat::Dot | PathsFormat::Mermaid) {
         // A diagram has no place for diagnostics or bounds; they go beside it, not nowhere.
         eprint!("{}", diagram_notes(&analysis, &tree));
     }
-    // Invalid input is never a clean result: the chains through it are unknown.
+    // Invalid input is never a clean result, nor a finding: the chains through it are unknown,
+    // so it exits 2 as it does for `validate` and `check`.
     let status = match super::input_status(&tree) {
         Some(code) => code,
         None if analysis.determined().next().is_some() => ExitCode::from(EXIT_INVALID),
         None => ExitCode::SUCCESS,
     };
+    if args.format == PathsFormat::Human {
+        return terminal::print_report(&text, status);
+    }
     print_or_exit(&text, status)
 }

@@ -5,14 +5,20 @@ use super::{
     EXIT_ERROR, EXIT_INVALID, LoadArgs, PackArgs, input_status, parse_at, print_or_exit,
     refuse_packs, today, usage_error,
 };
+use crate::baseline::{self, Baseline, BaselineFile};
+use crate::config::{DEFAULT_MAX_WAIVER_DAYS, Refused};
 use crate::evaluate::{Evaluation, evaluate_at};
+use crate::gate::Gate;
 use crate::load::PolicyTree;
 use crate::model::{Day, day_from_unix_days, format_day};
 use crate::report::audit::{self, AuditReport, ReportOptions};
 use crate::report::check::{CheckOutcome, Lang};
 use crate::report::document::{self, Templates};
-use crate::report::{json, junit, sarif};
+use crate::report::snippet::{Style, visible_line, write_diagnostic};
+use crate::report::{codequality, github, json, junit, sarif};
 use crate::rules::{RuleSet, Severity};
+use crate::waivers::{self, Limits};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -29,16 +35,19 @@ pub enum ReportFormat {
     Sarif,
     /// JUnit XML, for CI test dashboards.
     Junit,
+    /// GitLab code quality JSON, for merge-request widgets (docs/ci.md).
+    Codequality,
 }
 
 impl ReportFormat {
-    fn parse(name: &str) -> Option<Self> {
+    pub(super) fn parse(name: &str) -> Option<Self> {
         match name {
             "md" | "markdown" => Some(Self::Md),
             "html" => Some(Self::Html),
             "json" => Some(Self::Json),
             "sarif" => Some(Self::Sarif),
             "junit" => Some(Self::Junit),
+            "codequality" => Some(Self::Codequality),
             _ => None,
         }
     }
@@ -56,7 +65,7 @@ pub fn parse_output(text: &str) -> Result<OutputSpec, String> {
         .split_once('=')
         .ok_or_else(|| format!("`{text}`: write FORMAT=FILE, e.g. sarif=authaudit.sarif"))?;
     let format = ReportFormat::parse(format).ok_or_else(|| {
-        format!("`{format}` is not a report format: md, html, json, sarif or junit")
+        format!("`{format}` is not a report format: md, html, json, sarif, junit or codequality")
     })?;
     if file.is_empty() {
         return Err(format!("`{text}`: the file name is missing"));
@@ -74,16 +83,42 @@ pub struct AuditArgs {
     pub load: LoadArgs,
     #[command(flatten)]
     pub packs: PackArgs,
-    /// Findings at or above this severity make the exit code 1.
-    #[arg(long, value_enum, default_value_t = Severity::High)]
-    pub fail_on: Severity,
-    /// Language of finding titles and messages (and of report texts).
-    #[arg(long, value_enum, default_value_t = Lang::En)]
-    pub lang: Lang,
+    /// Findings at or above this severity make the exit code 1 (unless waived or
+    /// baselined). Default: `fail_on` in authaudit.toml, else high.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    /// Language of finding titles and messages (and of report texts). Default: `lang` in
+    /// authaudit.toml, else en.
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
     /// Audit against the rules in force on this day (YYYY-MM-DD): a rule runs when one of
     /// the sources it cites applies that day. Default: today.
     #[arg(long, value_name = "DATE", value_parser = parse_at)]
     pub at: Option<Day>,
+    /// Waivers file (YAML, docs/waivers.md): findings an active waiver covers do not fail the
+    /// run and are listed in the waiver register. Default: `waivers` in authaudit.toml.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+    /// Baseline written by `check --write-baseline`: only findings not in it fail the run.
+    /// Default: `baseline` in authaudit.toml.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Refuse waivers that run longer than this many days from `created` to `expires`.
+    /// Default: `max_waiver_days` in authaudit.toml, else 365.
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub max_waiver_days: Option<u32>,
+}
+
+impl AuditArgs {
+    /// `--fail-on`, after the configuration (high when neither sets it).
+    pub fn fail_on(&self) -> Severity {
+        self.fail_on.unwrap_or(Severity::High)
+    }
+
+    /// `--lang`, after the configuration (en when neither sets it).
+    pub fn lang(&self) -> Lang {
+        self.lang.unwrap_or(Lang::En)
+    }
 }
 
 /// Options of the report documents.
@@ -124,6 +159,8 @@ pub struct Audit {
     pub tree: PolicyTree,
     pub evaluation: Evaluation,
     pub packs_run: Vec<String>,
+    /// What waivers and the baseline make of the findings (none unless given).
+    pub gate: Gate,
 }
 
 impl Audit {
@@ -134,6 +171,7 @@ impl Audit {
             packs_run: self.packs_run.clone(),
             fail_on,
             lang,
+            gate: &self.gate,
         }
     }
 
@@ -162,11 +200,88 @@ pub fn run_audit(load: &LoadArgs, packs: &PackArgs, at: Option<Day>) -> Result<A
         tree,
         evaluation,
         packs_run,
+        gate: Gate::default(),
     })
 }
 
+/// [`run_audit`], then the gate: the waivers and the baseline `args` name, judged on the
+/// report's date. With `write_baseline`, the findings are first recorded there (refused over
+/// invalid input, which would record only part of them) and that baseline is the one used.
+/// The error is the exit code already reported.
+pub fn run_gated_audit(
+    args: &AuditArgs,
+    document: &DocumentArgs,
+    write_baseline: Option<&Path>,
+) -> Result<Audit, ExitCode> {
+    let today = report_date(document.date).map_err(|m| usage_error(&m))?;
+    let mut audit = run_audit(&args.load, &args.packs, args.at)?;
+    let waivers = match &args.waivers {
+        Some(file) => {
+            let rule_ids: Vec<&str> = audit.set.rules().map(|(_, r)| r.spec.id.as_str()).collect();
+            let limits = Limits {
+                max_days: args.max_waiver_days.unwrap_or(DEFAULT_MAX_WAIVER_DAYS),
+                rule_ids: &rule_ids,
+            };
+            Some(waivers::load(file, &limits).map_err(|r| refuse_file(&r, "waivers"))?)
+        }
+        None => None,
+    };
+    let baseline = match (write_baseline, &args.baseline) {
+        (Some(file), _) => {
+            if input_status(&audit.tree).is_some() || !audit.evaluation.errors.is_empty() {
+                return Err(usage_error(&format!(
+                    "baseline not written to {}: fix the invalid input first, so that every finding is recorded",
+                    file.display()
+                )));
+            }
+            let recorded = BaselineFile::of(&audit.evaluation.findings);
+            write_file(file, &recorded.render()).map_err(|m| usage_error(&m))?;
+            Some(Baseline {
+                file: file.display().to_string(),
+                fingerprints: recorded.fingerprints(),
+            })
+        }
+        (None, Some(file)) => Some(baseline::load(file).map_err(|r| refuse_file(&r, "baseline"))?),
+        (None, None) => None,
+    };
+    audit.gate = Gate::new(
+        &audit.evaluation.findings,
+        waivers,
+        baseline.as_ref(),
+        today,
+    );
+    Ok(audit)
+}
+
+/// Prints the problems of a refused waivers, baseline or configuration file (with snippets)
+/// and returns the usage-error exit code.
+pub fn refuse_file(refused: &Refused, what: &str) -> ExitCode {
+    let mut out = String::new();
+    let source = |name: &str| {
+        (name == refused.file)
+            .then_some(refused.text.as_deref())
+            .flatten()
+    };
+    let style = Style {
+        color: super::terminal::color(super::terminal::Stream::Stderr),
+    };
+    for diagnostic in &refused.diagnostics {
+        write_diagnostic(&mut out, diagnostic, &source, style);
+    }
+    let count = refused.diagnostics.len();
+    let _ = writeln!(
+        out,
+        "{what} refused: {} ({count} problem{})",
+        visible_line(&refused.file),
+        if count == 1 { "" } else { "s" }
+    );
+    eprint!("{out}");
+    ExitCode::from(EXIT_ERROR)
+}
+
 /// The report's date: `--date`, else `SOURCE_DATE_EPOCH` (reproducible builds), else today.
-fn report_date(given: Option<Day>) -> Result<Day, String> {
+/// Waivers expire against it too.
+pub fn report_date(given: Option<Day>) -> Result<Day, String> {
     if let Some(day) = given {
         return Ok(day);
     }
@@ -206,6 +321,7 @@ pub fn render(
         ReportFormat::Json => Ok(json::render_report(outcome, &build()?)),
         ReportFormat::Sarif => Ok(sarif::render_sarif(outcome, &audit.set)),
         ReportFormat::Junit => Ok(junit::render_junit(outcome)),
+        ReportFormat::Codequality => Ok(codequality::render_codequality(outcome)),
     }
 }
 
@@ -231,11 +347,12 @@ pub fn run(args: &ReportArgs) -> ExitCode {
     if let Some(report) = &args.verify {
         return super::verify_command::run(report, &args.audit);
     }
-    let audit = match run_audit(&args.audit.load, &args.audit.packs, args.audit.at) {
+    let audit = match run_gated_audit(&args.audit, &args.document, None) {
         Ok(audit) => audit,
         Err(code) => return code,
     };
-    let outcome = audit.outcome(args.audit.fail_on, args.audit.lang);
+    let outcome = audit.outcome(args.audit.fail_on(), args.audit.lang());
+    github::publish(&outcome, &github::Env::from_process());
     let text = match render(args.format, &audit, &outcome, &args.document) {
         Ok(text) => text,
         Err(message) => return usage_error(&message),

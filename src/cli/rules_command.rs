@@ -9,7 +9,7 @@ use crate::report::rules as rule_report;
 use crate::rules::{self, RulePack, RuleSet};
 use crate::source::SizeBudget;
 use crate::suggest::closest;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(command: &RulesCommand) -> ExitCode {
@@ -43,7 +43,10 @@ pub fn run(command: &RulesCommand) -> ExitCode {
         }
         RulesCommand::Explain { id, .. } => explain(&set, id),
         RulesCommand::Test { .. } => test(&set.filtered(&chosen)),
-        RulesCommand::Docs { out, .. } => docs(&set.filtered(&chosen), out),
+        RulesCommand::Docs { out, .. } => match out.clone().map_or_else(project_docs, Ok) {
+            Ok(out) => docs(&set.filtered(&chosen), &out),
+            Err(message) => usage_error(&message),
+        },
     }
 }
 
@@ -87,7 +90,23 @@ fn test(set: &RuleSet) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     };
-    print_or_exit(&text, code)
+    super::terminal::print_report(&text, code)
+}
+
+/// Where `rules docs` writes without `--out`: `docs/rules` of authaudit's own source tree (the
+/// current folder has Cargo.toml, rules/ and docs/rules/), so running it elsewhere never
+/// scatters a docs/ folder into someone's project.
+fn project_docs() -> Result<PathBuf, String> {
+    let docs = PathBuf::from("docs/rules");
+    if Path::new("Cargo.toml").is_file() && Path::new("rules").is_dir() && docs.is_dir() {
+        return Ok(docs);
+    }
+    Err(
+        "without --out, `rules docs` writes only into docs/rules of authaudit's source tree \
+         (a folder with Cargo.toml, rules/ and docs/rules/), and this is not one: give \
+         --out DIR, e.g. `authaudit rules docs --out rule-docs`"
+            .to_owned(),
+    )
 }
 
 fn docs(set: &RuleSet, out: &Path) -> ExitCode {

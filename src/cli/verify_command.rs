@@ -32,7 +32,7 @@ pub fn run(report: &Path, args: &AuditArgs) -> ExitCode {
         Ok(audit) => audit,
         Err(code) => return code,
     };
-    let outcome = audit.outcome(args.fail_on, args.lang);
+    let outcome = audit.outcome(args.fail_on(), args.lang());
     let now = audit::verification(&outcome, &audit.set);
     let mut out = String::new();
     let mut differs = compare_files(&mut out, "input", &recorded.inputs, &now.inputs);

@@ -10,8 +10,8 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::factors::Catalogue;
 use crate::load::PolicyTree;
 use crate::model::{Day, FlowKind, ServiceKind, parse_date};
-use crate::rules::{Citation, Rule, RulePack, RuleSet, Severity, Text};
-use crate::yaml::{Span, YamlPath};
+use crate::rules::{At, Citation, Rule, RulePack, RuleSet, Severity, StepValue, Text};
+use crate::yaml::{Node, Span, YamlPath};
 pub use facts::{build_views, name_of};
 use view::View;
 
@@ -47,6 +47,10 @@ pub struct FindingCitation {
     /// When the document has been replaced: "superseded by ID from DATE" (or "no longer
     /// applies from DATE"), so no superseded edition is cited without saying so.
     pub superseded: Option<String>,
+    /// What `superseded` says, as data for renderers that word it in another language: the
+    /// id of the replacing source and the day the cited one stops applying.
+    pub superseded_by: Option<String>,
+    pub until: Option<String>,
 }
 
 /// What a finding says of a cited document that has been replaced or stopped applying.
@@ -267,15 +271,7 @@ pub fn evaluate_at(
                     match fired {
                         Ok(false) => {}
                         Ok(true) => {
-                            let tree_node = file.tree.as_ref();
-                            let target = YamlPath(flow_path.0.iter().chain(rule.at.0.iter()).cloned().collect());
-                            let (path, span) = match tree_node.and_then(|t| t.get(&target).map(|n| n.span)) {
-                                Some(span) if !rule.at.is_root() => (target, span),
-                                _ => (
-                                    flow_path.clone(),
-                                    tree_node.and_then(|t| t.key_span(&flow_path)).unwrap_or_default(),
-                                ),
-                            };
+                            let (path, span) = locate(&rule.at, file.tree.as_ref(), &flow_path, flow, view);
                             result.findings.push(Finding {
                                 rule_id: rule.spec.id.clone(),
                                 pack: pack.manifest.id.clone(),
@@ -295,6 +291,8 @@ pub fn evaluate_at(
                                         citation: c.clone(),
                                         title: pack.source(&c.document).map(|s| s.title.clone()).unwrap_or_default(),
                                         superseded: superseded_note(pack, &c.document),
+                                        superseded_by: pack.source(&c.document).and_then(|s| s.superseded_by.clone()),
+                                        until: pack.source(&c.document).and_then(|s| s.until.clone()),
                                     })
                                     .collect(),
                                 remediation: rule.spec.remediation.clone(),
@@ -319,6 +317,79 @@ pub fn evaluate_at(
         (&a.file, a.span, b.severity, &a.rule_id).cmp(&(&b.file, b.span, a.severity, &b.rule_id))
     });
     result
+}
+
+/// Where a finding of a rule with `at` points in the flow at `flow_path`: the place `at` names
+/// when the file has it, else the flow's key. `step_with:` takes the first step whose field
+/// holds a value it looks for (in the typed policy, so a v1 file read as v2 is judged as
+/// evaluated), at that value; with no such step, the steps.
+fn locate(
+    at: &At,
+    tree: Option<&Node>,
+    flow_path: &YamlPath,
+    flow: &crate::model::Flow,
+    view: &View,
+) -> (YamlPath, Span) {
+    let within =
+        |relative: &YamlPath| YamlPath(flow_path.0.iter().chain(&relative.0).cloned().collect());
+    let span_of = |path: &YamlPath| tree.and_then(|t| t.get(path)).map(|n| n.span);
+    let mut places: Vec<YamlPath> = Vec::new();
+    match at {
+        At::Flow => {}
+        At::Path(relative) => places.push(within(relative)),
+        At::StepWith { field, values } => {
+            if let Some((index, item)) = matching_step(flow, view, field, values) {
+                let step = flow_path.key("steps").index(index);
+                let value = step.key(field.clone());
+                places.extend(item.map(|i| value.index(i)));
+                places.push(value);
+                places.push(step);
+            }
+            places.push(flow_path.key("steps"));
+        }
+    }
+    places
+        .into_iter()
+        .find_map(|path| span_of(&path).map(|span| (path, span)))
+        .unwrap_or_else(|| {
+            let span = tree.and_then(|t| t.key_span(flow_path)).unwrap_or_default();
+            (flow_path.clone(), span)
+        })
+}
+
+/// The first step of `flow` whose `field` is one of `values` (or, for a list, holds one), with
+/// the position of the matching item in that list.
+fn matching_step(
+    flow: &crate::model::Flow,
+    view: &View,
+    field: &str,
+    values: &[StepValue],
+) -> Option<(usize, Option<usize>)> {
+    let view_flow = values
+        .iter()
+        .any(|v| matches!(v, StepValue::FlowList(_)))
+        .then(|| serde_json::to_value(&view.flow).unwrap_or_default());
+    let wanted = |text: &str| {
+        values.iter().any(|value| match value {
+            StepValue::Literal(literal) => literal == text,
+            StepValue::FlowList(name) => view_flow
+                .as_ref()
+                .and_then(|v| v.get(name))
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(|list| list.iter().any(|item| item.as_str() == Some(text))),
+        })
+    };
+    flow.steps.iter().enumerate().find_map(|(index, step)| {
+        let json = serde_json::to_value(step).ok()?;
+        match json.get(field)? {
+            serde_json::Value::String(text) => wanted(text).then_some((index, None)),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .position(|item| item.as_str().is_some_and(wanted))
+                .map(|i| (index, Some(i))),
+            _ => None,
+        }
+    })
 }
 
 /// Whether `rule` looks at flows of `kind` in services of `service_kind`.

@@ -217,49 +217,35 @@ pub fn attach(
         .iter()
         .map(|i| (i.policy.service.id.as_str(), i))
         .collect();
-    let mut ranked: BTreeMap<Vec<Change>, BTreeSet<String>> = BTreeMap::new();
-    let mut done = 0usize;
-    for chain in &mut analysis.chains {
-        if done >= limits.max_fix_chains {
-            break;
-        }
-        done += 1;
-        let Some(profile) = profiles.iter().find(|p| p.id == chain.attacker) else {
-            continue;
-        };
-        let candidates = candidates(chain, &by_service, profile);
-        let breaks =
-            |set: &[&Change]| !still_there(chain, set, &by_service, catalogue, profile, limits);
-        let mut fixes: Vec<FixSet> = Vec::new();
-        let mut alone_not_enough: Vec<&Change> = Vec::new();
-        for c in &candidates {
-            if breaks(&[c]) {
-                fixes.push(FixSet {
-                    changes: vec![c.clone()],
-                });
-            } else {
-                alone_not_enough.push(c);
-            }
-        }
-        // Pairs of changes neither of which is enough alone: still minimal.
-        {
-            let pool: Vec<&Change> = alone_not_enough
-                .into_iter()
-                .take(MAX_PAIR_CANDIDATES)
+    let todo = analysis.chains.len().min(limits.max_fix_chains);
+    // Each chain's fixes depend on that chain alone: split the chains over the cores and
+    // put the results back in chain order, so the output does not depend on the split.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, 8);
+    let per_thread = todo.div_ceil(threads).max(1);
+    let found: Vec<Vec<FixSet>> = {
+        let chains = &analysis.chains[..todo];
+        let by_service = &by_service;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = chains
+                .chunks(per_thread)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|chain| fixes_of(chain, by_service, catalogue, profiles, limits))
+                            .collect::<Vec<_>>()
+                    })
+                })
                 .collect();
-            for (i, a) in pool.iter().enumerate() {
-                for b in &pool[i + 1..] {
-                    if a.service == b.service && a.flow == b.flow && a.kind == b.kind {
-                        continue;
-                    }
-                    if breaks(&[a, b]) {
-                        fixes.push(FixSet {
-                            changes: vec![(*a).clone(), (*b).clone()],
-                        });
-                    }
-                }
-            }
-        }
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
+    let mut ranked: BTreeMap<Vec<Change>, BTreeSet<String>> = BTreeMap::new();
+    for (chain, fixes) in analysis.chains.iter_mut().zip(found) {
         for fix in &fixes {
             ranked
                 .entry(fix.changes.clone())
@@ -283,17 +269,110 @@ pub fn attach(
             .then(a.changes.cmp(&b.changes))
     });
     analysis.ranked_fixes = list;
-    if done < analysis.chains.len() {
-        let first = &analysis.chains[done];
+    if todo < analysis.chains.len() {
+        let first = &analysis.chains[todo];
         analysis.bounds.push(super::BoundReached {
             attacker: first.attacker.clone(),
             at: first.steps[0].at.clone(),
             what: format!(
                 "chains whose fixes are searched ({} chains listed without fixes)",
-                analysis.chains.len() - done
+                analysis.chains.len() - todo
             ),
             limit: limits.max_fix_chains as u64,
         });
+    }
+}
+
+/// The smallest fixes of one chain: single changes that break it, then pairs of changes
+/// neither of which is enough alone.
+fn fixes_of(
+    chain: &Chain,
+    by_service: &BTreeMap<&str, &Input>,
+    catalogue: &Catalogue,
+    profiles: &[&AttackerProfile],
+    limits: Limits,
+) -> Vec<FixSet> {
+    let Some(profile) = profiles.iter().find(|p| p.id == chain.attacker) else {
+        return Vec::new();
+    };
+    let candidates = candidates(chain, by_service, profile);
+    let breaks = |set: &[&Change]| !still_there(chain, set, by_service, catalogue, profile, limits);
+    let mut fixes: Vec<FixSet> = Vec::new();
+    let mut alone_not_enough: Vec<&Change> = Vec::new();
+    for c in &candidates {
+        if breaks(&[c]) {
+            fixes.push(FixSet {
+                changes: vec![c.clone()],
+            });
+        } else {
+            alone_not_enough.push(c);
+        }
+    }
+    let pool: Vec<&Change> = alone_not_enough
+        .into_iter()
+        .take(MAX_PAIR_CANDIDATES)
+        .collect();
+    for (i, a) in pool.iter().enumerate() {
+        for b in &pool[i + 1..] {
+            if a.service == b.service && a.flow == b.flow && a.kind == b.kind {
+                continue;
+            }
+            if breaks(&[a, b]) {
+                fixes.push(FixSet {
+                    changes: vec![(*a).clone(), (*b).clone()],
+                });
+            }
+        }
+    }
+    fixes
+}
+
+/// A copy of `policy` for a re-run over the services in `keep`: links to other services are
+/// left out (a wallet may list a thousand banks; the chain passes one of them).
+fn trimmed(policy: &Policy, keep: &BTreeSet<&str>) -> Policy {
+    let flows = policy
+        .flows
+        .iter()
+        .map(|(id, f)| {
+            let flow = crate::model::Flow {
+                kind: f.kind,
+                description: None,
+                steps: f.steps.clone(),
+                identity_proofing: f.identity_proofing.clone(),
+                limits: f.limits.clone(),
+                delegates_to: f
+                    .delegates_to
+                    .iter()
+                    .filter(|r| keep.contains(r.service.as_str()))
+                    .cloned()
+                    .collect(),
+                initiated_by: f
+                    .initiated_by
+                    .iter()
+                    .filter(|s| keep.contains(s.as_str()))
+                    .cloned()
+                    .collect(),
+                name_matching: f.name_matching,
+                cooling_off: f.cooling_off.clone(),
+                payout: f.payout.clone(),
+                replaces_contact: f.replaces_contact.clone(),
+                old_contact_notified: f.old_contact_notified,
+                usable_before_activation: f.usable_before_activation,
+                usable_before_delivery: f.usable_before_delivery,
+            };
+            (id.clone(), flow)
+        })
+        .collect();
+    Policy {
+        version: policy.version,
+        service: policy.service.clone(),
+        contacts: policy.contacts.clone(),
+        flows,
+        notifications: policy.notifications.clone(),
+        monitoring: policy.monitoring.clone(),
+        compensation: policy.compensation.clone(),
+        messages: policy.messages.clone(),
+        password_policy: policy.password_policy.clone(),
     }
 }
 
@@ -319,7 +398,7 @@ fn still_there(
         let Some(input) = by_service.get(id) else {
             continue;
         };
-        let mut policy = input.policy.clone();
+        let mut policy = trimmed(input.policy, &involved);
         for change in changes.iter().filter(|c| c.service == *id) {
             apply(&mut policy, change);
         }

@@ -68,6 +68,10 @@ pub struct Ctx<'a, 'p> {
     pub market: &'p Market<'a>,
     pub profile: &'p AttackerProfile,
     pub limits: Limits,
+    /// The ways through each flow, computed once: a bank's linking flow is reached by every
+    /// wallet that links to it, and its ways do not depend on which (see `options::WaysKey`).
+    pub ways:
+        std::cell::RefCell<std::collections::HashMap<options::WaysKey, (Vec<options::Way>, bool)>>,
 }
 
 impl Ctx<'_, '_> {
@@ -271,6 +275,7 @@ pub fn analyse_without_fixes(
             market: &market,
             profile,
             limits,
+            ways: Default::default(),
         };
         for bound in &walk_bounds {
             bounds.push(BoundReached {

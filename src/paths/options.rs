@@ -11,7 +11,7 @@ use crate::model::{AttemptLimit, AttemptScope, ContactKind, Delivery, Enforcemen
 use serde::Serialize;
 
 /// Whose account a flow acts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Subject {
     /// An account the attacker opened itself: its contacts, devices and secrets are the
@@ -142,9 +142,34 @@ pub struct FlowCtx<'f> {
 /// At most this many ways through one step or one flow are kept.
 pub const MAX_WAYS: usize = 16;
 
+/// What the ways through a flow depend on: the flow itself (by address, stable for one
+/// analysis), whose account it runs on, whether its data is the victim's, and the attacker's
+/// service only where a step sends a code to another service's record (`record_of`).
+pub type WaysKey = (usize, Subject, bool, Option<u32>);
+
 /// The ways through every step of a flow (steps are all required), or none when a step
-/// cannot be passed.
+/// cannot be passed. Computed once per [`WaysKey`].
 pub fn flow_ways(ctx: &Ctx, f: &FlowCtx) -> (Vec<Way>, bool) {
+    let depends_on_attacker = f.flow.steps.iter().any(|s| s.record_of.is_some());
+    let key: WaysKey = (
+        std::ptr::from_ref(f.flow) as usize,
+        f.subject,
+        f.victim_data,
+        if depends_on_attacker {
+            f.attacker_service
+        } else {
+            None
+        },
+    );
+    if let Some(found) = ctx.ways.borrow().get(&key) {
+        return found.clone();
+    }
+    let computed = compute_flow_ways(ctx, f);
+    ctx.ways.borrow_mut().insert(key, computed.clone());
+    computed
+}
+
+fn compute_flow_ways(ctx: &Ctx, f: &FlowCtx) -> (Vec<Way>, bool) {
     let mut ways = vec![Way::free()];
     let mut capped = false;
     for (index, step) in f.flow.steps.iter().enumerate() {

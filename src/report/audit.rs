@@ -28,8 +28,15 @@ pub struct Cover {
     pub lang: String,
     pub packs_run: Vec<String>,
     pub fail_on: String,
-    /// Findings at or above `fail_on` (what makes `check` and `report` exit 1).
+    /// Open findings at or above `fail_on` (what makes `check` and `report` exit 1): waived
+    /// and baselined findings are not counted.
     pub failing: usize,
+    /// Findings an active waiver covers (listed in the waiver register).
+    #[serde(default)]
+    pub waived: usize,
+    /// Findings the baseline records.
+    #[serde(default)]
+    pub baselined: usize,
     /// Whether every input file was valid; a report over broken input never looks clean.
     pub inputs_valid: bool,
 }
@@ -169,6 +176,125 @@ pub struct FindingInfo {
     /// Markdown.
     pub remediation: String,
     pub effective_after_as_of: Option<String>,
+    /// `open`, `waived` (an active waiver covers it) or `baselined` (the baseline records it):
+    /// only open findings count against `fail_on`.
+    #[serde(default = "open")]
+    pub status: String,
+    /// When an earlier finding of the same flow is about the same element (same file, line
+    /// and column, same status): its rule id. Markdown and HTML show that finding with every
+    /// rule on the element and leave this one out; JSON keeps one entry per rule.
+    #[serde(default)]
+    pub shown_with: Option<String>,
+    /// On the first finding of an element: the other rules that flag it, with their
+    /// citations.
+    #[serde(default)]
+    pub same_element: Vec<RelatedRule>,
+}
+
+/// Another rule that flags the element a finding is about.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RelatedRule {
+    pub rule_id: String,
+    pub pack: String,
+    pub severity: String,
+    pub title: String,
+    pub citations: Vec<CitationInfo>,
+    /// Markdown.
+    pub remediation: String,
+    pub effective_after_as_of: Option<String>,
+}
+
+/// Marks the findings of one flow that are about the same element as an earlier one (same
+/// file, position, YAML path and status; the list comes sorted by position, most severe
+/// first): the first lists the others in `same_element`, the others name it in `shown_with`.
+/// Findings at the flow itself (`flow_path`) are about different things and stay apart, as in
+/// the terminal.
+fn group_same_element(flow_path: &str, mut findings: Vec<FindingInfo>) -> Vec<FindingInfo> {
+    let mut lead = 0;
+    for i in 1..findings.len() {
+        let key = |f: &FindingInfo| {
+            (
+                f.file.clone(),
+                f.line,
+                f.column,
+                f.path.clone(),
+                f.status.clone(),
+            )
+        };
+        if findings[lead].path == flow_path || key(&findings[i]) != key(&findings[lead]) {
+            lead = i;
+            continue;
+        }
+        let other = &findings[i];
+        let related = RelatedRule {
+            rule_id: other.rule_id.clone(),
+            pack: other.pack.clone(),
+            severity: other.severity.clone(),
+            title: other.title.clone(),
+            citations: other.citations.clone(),
+            remediation: other.remediation.clone(),
+            effective_after_as_of: other.effective_after_as_of.clone(),
+        };
+        let lead_id = findings[lead].rule_id.clone();
+        findings[lead].same_element.push(related);
+        findings[i].shown_with = Some(lead_id);
+    }
+    findings
+}
+
+fn open() -> String {
+    "open".to_owned()
+}
+
+/// A finding as the waiver register and the baseline list it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct FindingRef {
+    pub rule_id: String,
+    pub severity: String,
+    pub service: String,
+    pub flow: String,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub path: String,
+}
+
+/// One waiver of the register, with its state on the report's date.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct WaiverInfo {
+    pub rule_id: String,
+    pub service: String,
+    /// `null` when the waiver covers every flow of the service.
+    pub flow: Option<String>,
+    /// Free text from the waivers file (escape before showing).
+    pub justification: String,
+    pub approver: String,
+    pub ticket: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub created: String,
+    /// The last day the waiver applies, `YYYY-MM-DD`.
+    pub expires: String,
+    /// `active` (in force, covering findings), `expired` (past `expires`: it waives nothing
+    /// and its findings count again) or `stale` (in force, matching no finding).
+    pub state: String,
+    /// Where the waiver is written.
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    /// The findings it waives (active) or no longer waives (expired).
+    pub findings: Vec<FindingRef>,
+}
+
+/// The baseline a run used.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct BaselineInfo {
+    pub file: String,
+    /// Fingerprints the baseline records.
+    pub recorded: usize,
+    /// Fingerprints it records that no finding of this run has (fixed since it was written).
+    pub gone: usize,
+    /// The findings of this run it records (not counted against `fail_on`).
+    pub findings: Vec<FindingRef>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -286,6 +412,15 @@ pub struct AuditReport {
     pub findings_by_service: Vec<ServiceFindings>,
     pub results: Vec<ResultInfo>,
     pub input_problems: Vec<InputProblem>,
+    /// The waivers file used (`--waivers`, `waivers` in authaudit.toml), if any.
+    #[serde(default)]
+    pub waivers_file: Option<String>,
+    /// Every waiver of that file, in file order, with its state and findings.
+    #[serde(default)]
+    pub waiver_register: Vec<WaiverInfo>,
+    /// The baseline used (`--baseline`, `check --write-baseline`), if any.
+    #[serde(default)]
+    pub baseline: Option<BaselineInfo>,
     /// What `report --verify` compares (also embedded in the HTML report).
     pub verification: Verification,
     /// The attack-path analysis of the tree under the bundled attacker profiles, for the
@@ -420,6 +555,8 @@ pub fn build(outcome: &CheckOutcome<'_>, set: &RuleSet, options: &ReportOptions)
             packs_run: outcome.packs_run.clone(),
             fail_on: outcome.fail_on.as_str().to_owned(),
             failing: outcome.failing(),
+            waived: outcome.gate.waived(),
+            baselined: outcome.gate.baselined(),
             inputs_valid: outcome.tree.discovery.is_empty()
                 && outcome.tree.files.iter().all(|f| f.is_valid()),
         },
@@ -464,6 +601,9 @@ pub fn build(outcome: &CheckOutcome<'_>, set: &RuleSet, options: &ReportOptions)
             })
             .collect(),
         input_problems: input_problems(outcome),
+        waivers_file: outcome.gate.waivers_file.clone(),
+        waiver_register: waiver_register(outcome),
+        baseline: baseline_info(outcome),
         verification: verification(outcome, set),
         attack_paths: attack_paths(outcome.tree),
     }
@@ -669,6 +809,9 @@ fn pass_rates(
         .collect()
 }
 
+/// A finding with its index in the evaluation's findings (the gate's key).
+type Indexed<'a> = (usize, &'a Finding);
+
 fn group_findings(
     outcome: &CheckOutcome<'_>,
     rules: &RuleIndex<'_>,
@@ -677,14 +820,14 @@ fn group_findings(
     let lang = outcome.lang;
     let texts = texts_by_name(outcome.tree);
     // Findings by service, then by flow (sorted), each list in evaluation order.
-    let mut grouped: HashMap<&str, BTreeMap<&str, Vec<&Finding>>> = HashMap::new();
-    for finding in &outcome.evaluation.findings {
+    let mut grouped: HashMap<&str, BTreeMap<&str, Vec<Indexed<'_>>>> = HashMap::new();
+    for (index, finding) in outcome.evaluation.findings.iter().enumerate() {
         grouped
             .entry(finding.service.as_str())
             .or_default()
             .entry(finding.flow.as_str())
             .or_default()
-            .push(finding);
+            .push((index, finding));
     }
     services
         .iter()
@@ -698,13 +841,25 @@ fn group_findings(
                     .iter()
                     .map(|(flow, mine)| FlowFindings {
                         flow: (*flow).to_owned(),
-                        findings: mine
-                            .iter()
-                            .map(|f| {
-                                let text = texts.get(f.file.as_str()).copied().flatten();
-                                finding_info(f, text, rules, lang)
-                            })
-                            .collect(),
+                        findings: group_same_element(
+                            &crate::yaml::YamlPath::root()
+                                .key("flows")
+                                .key(*flow)
+                                .to_string(),
+                            mine.iter()
+                                .map(|(index, f)| {
+                                    let text = texts.get(f.file.as_str()).copied().flatten();
+                                    FindingInfo {
+                                        status: outcome
+                                            .gate
+                                            .disposition(*index)
+                                            .as_str()
+                                            .to_owned(),
+                                        ..finding_info(f, text, rules, lang)
+                                    }
+                                })
+                                .collect(),
+                        ),
                     })
                     .collect(),
             })
@@ -761,7 +916,74 @@ fn finding_info(f: &Finding, text: Option<&str>, rules: &RuleIndex<'_>, lang: La
             .unwrap_or_default(),
         remediation: f.remediation.clone(),
         effective_after_as_of: f.effective_after_as_of.map(format_day),
+        status: open(),
+        shown_with: None,
+        same_element: Vec::new(),
     }
+}
+
+fn finding_ref(f: &Finding) -> FindingRef {
+    FindingRef {
+        rule_id: f.rule_id.clone(),
+        severity: f.severity.as_str().to_owned(),
+        service: f.service.clone(),
+        flow: f.flow.clone(),
+        file: f.file.clone(),
+        line: f.span.line,
+        column: f.span.column,
+        path: f.path.to_string(),
+    }
+}
+
+fn waiver_register(outcome: &CheckOutcome<'_>) -> Vec<WaiverInfo> {
+    let findings = &outcome.evaluation.findings;
+    outcome
+        .gate
+        .register
+        .iter()
+        .map(|entry| {
+            let loaded = &entry.waiver;
+            let w = &loaded.waiver;
+            WaiverInfo {
+                rule_id: w.rule.clone(),
+                service: w.service.clone(),
+                flow: w.flow.clone(),
+                justification: w.justification.trim().to_owned(),
+                approver: w.approver.clone(),
+                ticket: w.ticket.clone(),
+                created: format_day(loaded.created),
+                expires: format_day(loaded.expires),
+                state: entry.state.as_str().to_owned(),
+                file: loaded.file.clone(),
+                line: loaded.span.line,
+                column: loaded.span.column,
+                findings: entry
+                    .findings
+                    .iter()
+                    .filter_map(|i| findings.get(*i))
+                    .map(finding_ref)
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn baseline_info(outcome: &CheckOutcome<'_>) -> Option<BaselineInfo> {
+    let gate = outcome.gate;
+    let baseline = gate.baseline.as_ref()?;
+    Some(BaselineInfo {
+        file: baseline.file.clone(),
+        recorded: baseline.recorded,
+        gone: baseline.gone,
+        findings: outcome
+            .evaluation
+            .findings
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| gate.disposition(*i) == crate::gate::Disposition::Baselined)
+            .map(|(_, f)| finding_ref(f))
+            .collect(),
+    })
 }
 
 /// The finding's line with one line of context either side.

@@ -1,10 +1,13 @@
 //! The terminal format of `authaudit check`: validation errors, then each finding as a
 //! rustc-style diagnostic (severity, rule id, location, snippet, citation, remediation), then
-//! a summary per severity and per pack.
+//! a summary per severity and per pack. Findings of several rules on one element (same file
+//! and span) are shown once, with every rule and its citations. Fixed texts come from
+//! [`super::terminal_text`] in the language of `--lang`.
 
-use super::human::{file_counts, write_failed_files, write_input_diagnostics};
+use super::human::{file_counts_in, write_failed_files_in, write_input_diagnostics};
 use super::snippet::{Entry, Style, write_diagnostic, write_entry};
 use crate::evaluate::{Evaluation, Finding};
+use crate::gate::Gate;
 use crate::load::PolicyTree;
 use crate::model::format_day;
 use crate::rules::Severity;
@@ -18,6 +21,8 @@ pub struct CheckOutcome<'a> {
     pub packs_run: Vec<String>,
     pub fail_on: Severity,
     pub lang: Lang,
+    /// Which findings waivers and the baseline take out of `failing` (`&gate::NONE`: none).
+    pub gate: &'a Gate,
 }
 
 /// Language of finding titles and messages.
@@ -37,11 +42,13 @@ impl Lang {
 }
 
 impl CheckOutcome<'_> {
+    /// Open findings (neither waived nor baselined) at or above `fail_on`: what fails a run.
     pub fn failing(&self) -> usize {
         self.evaluation
             .findings
             .iter()
-            .filter(|f| f.severity >= self.fail_on)
+            .enumerate()
+            .filter(|(i, f)| f.severity >= self.fail_on && self.gate.is_open(*i))
             .count()
     }
 }
@@ -74,14 +81,24 @@ pub fn first_paragraph(markdown: &str) -> String {
     }
 }
 
-fn entry(finding: &Finding, lang: Lang) -> Entry<'_> {
-    let mut notes = vec![(
-        "flow",
-        format!(
-            "{}/{} (pack {})",
-            finding.service, finding.flow, finding.pack
-        ),
-    )];
+/// Consecutive runs of findings about one element: the same file and span (findings come
+/// sorted by file and span, most severe first). JSON, SARIF and JUnit keep one entry per rule;
+/// people read one entry per element. Findings at the flow itself (rules without `at:`, or
+/// whose element the file does not write) are about different things and stay apart.
+pub fn element_groups<'a, 'f>(
+    findings: &'a [&'f Finding],
+) -> impl Iterator<Item = &'a [&'f Finding]> {
+    findings.chunk_by(|a, b| {
+        let within_flow = a.path.0.len() > 2;
+        within_flow
+            && (&a.file, a.span, &a.service, &a.flow, &a.path)
+                == (&b.file, b.span, &b.service, &b.flow, &b.path)
+    })
+}
+
+/// The notes one rule adds to an entry: its citations and, when it came after the policy's
+/// `as_of` day, a note saying so.
+fn rule_notes(finding: &Finding, lang: Lang, notes: &mut Vec<(&'static str, String)>) {
     for cited in &finding.citations {
         let citation = &cited.citation;
         let requirement = citation
@@ -89,13 +106,18 @@ fn entry(finding: &Finding, lang: Lang) -> Entry<'_> {
             .as_ref()
             .map(|r| format!(" [{r}]"))
             .unwrap_or_default();
-        let superseded = cited
-            .superseded
-            .as_ref()
-            .map(|s| format!(" ({s})"))
-            .unwrap_or_default();
+        let superseded = match (&cited.superseded_by, &cited.until) {
+            (Some(next), Some(until)) => {
+                Some(lang.format("superseded_by_from", &[("next", next), ("until", until)]))
+            }
+            (Some(next), None) => Some(lang.format("superseded_by", &[("next", next)])),
+            (None, Some(until)) => Some(lang.format("no_longer", &[("until", until)])),
+            (None, None) => None,
+        }
+        .map(|s| format!(" ({s})"))
+        .unwrap_or_default();
         notes.push((
-            "note",
+            lang.fixed("label.note"),
             format!(
                 "{} {}{superseded}: {}{requirement}",
                 citation.document, citation.section, citation.paraphrase
@@ -103,26 +125,62 @@ fn entry(finding: &Finding, lang: Lang) -> Entry<'_> {
         ));
     }
     if let Some(day) = finding.effective_after_as_of {
+        let date = format_day(day);
         notes.push((
-            "note",
-            format!(
-                "this rule applies from {}, after the policy's as_of date: the design is judged against guidance that came later",
-                format_day(day)
-            ),
+            lang.fixed("label.note"),
+            lang.format("effective_after", &[("date", &date)]),
         ));
     }
-    notes.push(("help", first_paragraph(&finding.remediation)));
-    Entry {
-        level: finding.severity.as_str(),
-        severe: finding.severity >= Severity::High,
-        code: &finding.rule_id,
-        message: lang.pick(&finding.message),
-        file: &finding.file,
-        span: Some(finding.span),
-        label: Some(lang.pick(&finding.title)),
+}
+
+/// One entry for the findings of an element: the first (most severe) finding's head, label
+/// and snippet; then each rule with its citations and help line.
+fn entry<'a>(group: &[&'a Finding], lang: Lang) -> Option<Entry<'a>> {
+    let (lead, others) = group.split_first()?;
+    let mut notes = vec![(
+        lang.fixed("label.flow"),
+        lang.format(
+            "flow",
+            &[
+                ("service", &lead.service),
+                ("flow", &lead.flow),
+                ("pack", &lead.pack),
+            ],
+        ),
+    )];
+    rule_notes(lead, lang, &mut notes);
+    let help = first_paragraph(&lead.remediation);
+    notes.push((lang.fixed("label.help"), help.clone()));
+    for other in others {
+        notes.push((
+            lang.fixed("label.also"),
+            lang.format(
+                "also",
+                &[
+                    ("level", &other.severity.as_str()),
+                    ("rule", &other.rule_id),
+                    ("title", &lang.pick(&other.title)),
+                    ("pack", &other.pack),
+                ],
+            ),
+        ));
+        rule_notes(other, lang, &mut notes);
+        let own = first_paragraph(&other.remediation);
+        if own != help {
+            notes.push((lang.fixed("label.help"), own));
+        }
+    }
+    Some(Entry {
+        level: lead.severity.as_str(),
+        severe: lead.severity >= Severity::High,
+        code: &lead.rule_id,
+        message: lang.pick(&lead.message),
+        file: &lead.file,
+        span: Some(lead.span),
+        label: Some(lang.pick(&lead.title)),
         related: Vec::new(),
         notes,
-    }
+    })
 }
 
 pub fn render(outcome: &CheckOutcome<'_>, color: bool) -> String {
@@ -132,12 +190,25 @@ pub fn render(outcome: &CheckOutcome<'_>, color: bool) -> String {
     let source = |name: &str| texts.get(name).copied();
     let mut out = String::new();
     write_input_diagnostics(&mut out, tree, style);
-    for finding in &outcome.evaluation.findings {
-        write_entry(&mut out, &entry(finding, outcome.lang), &source, style);
+    // Waived and baselined findings are listed in the register, not in full.
+    let open: Vec<&Finding> = outcome
+        .evaluation
+        .findings
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| outcome.gate.is_open(*i))
+        .map(|(_, f)| f)
+        .collect();
+    for group in element_groups(&open) {
+        if let Some(entry) = entry(group, outcome.lang) {
+            write_entry(&mut out, &entry, &source, style);
+        }
     }
     for error in &outcome.evaluation.errors {
         write_diagnostic(&mut out, error, &|_| None, style);
     }
+    super::register::write_gate_diagnostics(&mut out, outcome, style);
+    super::register::write_register(&mut out, outcome, style);
     write_summary(&mut out, outcome, style);
     out
 }
@@ -145,28 +216,57 @@ pub fn render(outcome: &CheckOutcome<'_>, color: bool) -> String {
 fn write_summary(out: &mut String, outcome: &CheckOutcome<'_>, style: Style) {
     let findings = &outcome.evaluation.findings;
     let tree = outcome.tree;
+    let lang = outcome.lang;
     let packs = if outcome.packs_run.is_empty() {
-        "none".to_owned()
+        lang.fixed("none").to_owned()
     } else {
         outcome.packs_run.join(", ")
     };
-    let _ = writeln!(out, "{}; packs run: {packs}", file_counts(tree, style));
+    let packs = lang.format("packs_run", &[("packs", &packs)]);
+    let _ = writeln!(out, "{}; {packs}", file_counts_in(tree, style, lang));
     let by_severity: Vec<String> = Severity::ALL
         .iter()
         .map(|s| {
             format!(
                 "{} {}",
                 findings.iter().filter(|f| f.severity == *s).count(),
-                s.as_str()
+                lang.severity(*s)
             )
         })
         .collect();
-    let _ = writeln!(
-        out,
-        "  findings: {} ({})",
-        findings.len(),
-        by_severity.join(", ")
+    let by_severity = by_severity.join(", ");
+    let count = findings.len();
+    let mut line = lang.format(
+        "findings",
+        &[("count", &count), ("by_severity", &by_severity)],
     );
+    // Findings count only what was evaluated: say so whenever something was not, so "0"
+    // never reads as a clean result over files that could not be judged.
+    let evaluated = tree.files.iter().filter(|f| f.policy.is_some()).count();
+    let not_evaluated = tree.files.len() - evaluated;
+    let rule_errors = outcome.evaluation.errors.len();
+    if not_evaluated > 0 || rule_errors > 0 || !tree.discovery.is_empty() {
+        let files = lang.plural(evaluated, "file", "files_plural");
+        line.push(' ');
+        line.push_str(&lang.format("evaluated", &[("evaluated", &evaluated), ("files", &files)]));
+    }
+    if not_evaluated > 0 {
+        let files = lang.plural(not_evaluated, "file", "files_plural");
+        line.push_str("; ");
+        line.push_str(&lang.format(
+            "not_evaluated",
+            &[("count", &not_evaluated), ("files", &files)],
+        ));
+    }
+    if rule_errors > 0 {
+        let evaluations = lang.plural(rule_errors, "evaluation", "evaluations");
+        line.push_str("; ");
+        line.push_str(&lang.format(
+            "rule_errors",
+            &[("count", &rule_errors), ("evaluations", &evaluations)],
+        ));
+    }
+    let _ = writeln!(out, "  {line}");
     let mut by_pack: BTreeMap<&str, usize> = BTreeMap::new();
     for finding in findings {
         *by_pack.entry(finding.pack.as_str()).or_default() += 1;
@@ -174,27 +274,32 @@ fn write_summary(out: &mut String, outcome: &CheckOutcome<'_>, style: Style) {
     for (pack, count) in by_pack {
         let _ = writeln!(out, "  {pack}: {count}");
     }
+    if let Some(line) = super::register::summary_line(outcome) {
+        let _ = writeln!(out, "{line}");
+    }
     if let Some(day) = outcome.evaluation.at {
         let skipped = &outcome.evaluation.not_in_force;
-        let _ = write!(out, "  rules in force on {}", format_day(day));
+        let date = format_day(day);
+        let _ = write!(out, "  {}", lang.format("in_force", &[("date", &date)]));
         if skipped.is_empty() {
             let _ = writeln!(out);
         } else {
             let ids: Vec<&str> = skipped.iter().map(|(_, id)| id.as_str()).collect();
+            let rules = ids.join(", ");
             let _ = writeln!(
                 out,
-                "; not yet or no longer in force, not run: {}",
-                ids.join(", ")
+                "; {}",
+                lang.format("not_in_force", &[("rules", &rules)])
             );
         }
     }
-    write_failed_files(out, tree);
-    let _ = writeln!(
-        out,
-        "  {} at or above --fail-on {}",
-        outcome.failing(),
-        outcome.fail_on.as_str()
+    write_failed_files_in(out, tree, lang);
+    let failing = outcome.failing();
+    let line = lang.format(
+        "failing",
+        &[("count", &failing), ("severity", &outcome.fail_on.as_str())],
     );
+    let _ = writeln!(out, "  {line}");
 }
 
 #[cfg(test)]

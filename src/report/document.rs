@@ -72,6 +72,16 @@ fn dynamic_keys() -> BTreeMap<&'static str, Vec<String>> {
             "result_mark",
             results.iter().map(|r| (*r).to_owned()).collect(),
         ),
+        (
+            "status",
+            crate::gate::Disposition::NAMES.map(str::to_owned).to_vec(),
+        ),
+        (
+            "waiver_state",
+            crate::gate::WaiverState::ALL
+                .map(|s| s.as_str().to_owned())
+                .to_vec(),
+        ),
     ])
 }
 

@@ -1,5 +1,7 @@
-//! The terminal format: rustc-style diagnostics, then a summary naming every failed file.
+//! The terminal format: rustc-style diagnostics, then a summary naming every failed file and
+//! counting the YAML files a walk left out.
 
+use super::check::Lang;
 use super::snippet::{Style, write_diagnostic};
 use crate::load::PolicyTree;
 use std::fmt::Write;
@@ -15,14 +17,25 @@ pub fn render_validation(tree: &PolicyTree, color: bool) -> String {
 
 /// The summary headline: `summary: N files checked, V valid, I invalid`.
 pub fn file_counts(tree: &PolicyTree, style: Style) -> String {
+    file_counts_in(tree, style, Lang::En)
+}
+
+/// [`file_counts`] in `lang`.
+pub fn file_counts_in(tree: &PolicyTree, style: Style, lang: Lang) -> String {
     let invalid = tree.files.iter().filter(|f| !f.is_valid()).count();
     let total = tree.files.len();
-    format!(
-        "{}: {total} {} checked, {} valid, {invalid} invalid",
-        style.bold("summary"),
-        plural(total, "file", "files"),
-        total - invalid,
-    )
+    let valid = total - invalid;
+    let files = lang.plural(total, "file", "files_plural");
+    let counts = lang.format(
+        "files",
+        &[
+            ("total", &total),
+            ("files", &files),
+            ("valid", &valid),
+            ("invalid", &invalid),
+        ],
+    );
+    format!("{}: {counts}", style.bold(lang.fixed("summary")))
 }
 
 /// Every problem with the input: walking errors, then each file's diagnostics.
@@ -49,31 +62,48 @@ pub fn write_input_diagnostics(out: &mut String, tree: &PolicyTree, style: Style
 
 /// Summary lines naming every file that failed and every path not checked.
 pub fn write_failed_files(out: &mut String, tree: &PolicyTree) {
+    write_failed_files_in(out, tree, Lang::En);
+}
+
+/// [`write_failed_files`] in `lang`.
+pub fn write_failed_files_in(out: &mut String, tree: &PolicyTree, lang: Lang) {
     for file in tree.files.iter().filter(|f| !f.is_valid()) {
         let count = file.error_count();
-        let _ = writeln!(
-            out,
-            "  failed: {} ({count} {})",
-            super::snippet::visible(&file.shown),
-            plural(count, "error", "errors")
+        let shown = super::snippet::visible(&file.shown);
+        let errors = lang.plural(count, "error", "errors");
+        let line = lang.format(
+            "failed",
+            &[("file", &shown), ("count", &count), ("errors", &errors)],
         );
+        let _ = writeln!(out, "  {line}");
     }
-    write_not_checked(out, tree);
+    write_not_checked_in(out, tree, lang);
 }
 
-/// Summary lines naming every path that was not checked at all.
+/// Summary lines naming every path that was not checked at all, and counting the YAML files
+/// a walk left out (not policies, or outside the include/exclude globs).
 pub fn write_not_checked(out: &mut String, tree: &PolicyTree) {
-    for problem in &tree.discovery {
-        let _ = writeln!(
-            out,
-            "  not checked: {} ({})",
-            super::snippet::visible(&problem.file),
-            problem.code.as_str()
-        );
-    }
+    write_not_checked_in(out, tree, Lang::En);
 }
 
-/// `one` or `many` by count, for summary lines.
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
+/// [`write_not_checked`] in `lang`.
+pub fn write_not_checked_in(out: &mut String, tree: &PolicyTree, lang: Lang) {
+    for problem in &tree.discovery {
+        let shown = super::snippet::visible(&problem.file);
+        let line = lang.format(
+            "not_checked",
+            &[("file", &shown), ("code", &problem.code.as_str())],
+        );
+        let _ = writeln!(out, "  {line}");
+    }
+    for (key, count) in [
+        ("skipped", tree.walk.skipped.len()),
+        ("excluded", tree.walk.excluded.len()),
+    ] {
+        if count > 0 {
+            let files = lang.plural(count, "file", "files_plural");
+            let line = lang.format(key, &[("count", &count), ("files", &files)]);
+            let _ = writeln!(out, "  {line}");
+        }
+    }
 }

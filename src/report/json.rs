@@ -126,6 +126,9 @@ struct CheckReport<'a> {
     files: Vec<FileEntry<'a>>,
     discovery: Vec<JsonDiagnostic<'a>>,
     evaluation_errors: Vec<JsonDiagnostic<'a>>,
+    /// Warnings about the waivers file: expired waivers and waivers that match no finding
+    /// (`waiver-expired`, `waiver-stale`), located at the waiver.
+    waiver_diagnostics: Vec<JsonDiagnostic<'a>>,
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
@@ -137,7 +140,12 @@ struct CheckSummary<'a> {
     by_severity: std::collections::BTreeMap<&'static str, usize>,
     by_pack: std::collections::BTreeMap<&'a str, usize>,
     fail_on: &'static str,
+    /// Open findings (neither waived nor baselined) at or above `fail_on`.
     at_or_above_fail_on: usize,
+    /// Findings an active waiver covers.
+    waived: usize,
+    /// Findings the baseline records.
+    baselined: usize,
     /// The day audited (`check --at`, default today).
     at: Option<String>,
     /// Rules of the packs run that were not in force on that day.
@@ -168,6 +176,12 @@ struct JsonFinding<'a> {
     /// When the rule was not yet in force on the policy's `as_of` day: the day the sources
     /// that make it apply took effect.
     effective_after_as_of: Option<String>,
+    /// `open`, `waived` (an active waiver covers it; see `waiver_register`) or `baselined`
+    /// (the baseline records it): only open findings count against `fail_on`.
+    status: &'static str,
+    /// The SARIF `partialFingerprints` value (`authaudit/v1`): a hash of rule, service, flow
+    /// and YAML path, stable when edits move the finding's line. `authaudit diff` matches on it.
+    fingerprint: String,
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
@@ -251,6 +265,8 @@ pub fn render_report(outcome: &super::check::CheckOutcome<'_>, audit: &AuditRepo
             by_pack,
             fail_on: outcome.fail_on.as_str(),
             at_or_above_fail_on: outcome.failing(),
+            waived: outcome.gate.waived(),
+            baselined: outcome.gate.baselined(),
             at: outcome.evaluation.at.map(format_day),
             not_in_force: outcome
                 .evaluation
@@ -261,7 +277,8 @@ pub fn render_report(outcome: &super::check::CheckOutcome<'_>, audit: &AuditRepo
         },
         findings: findings
             .iter()
-            .map(|f| JsonFinding {
+            .enumerate()
+            .map(|(index, f)| JsonFinding {
                 rule_id: &f.rule_id,
                 pack: &f.pack,
                 severity: f.severity.as_str(),
@@ -287,6 +304,8 @@ pub fn render_report(outcome: &super::check::CheckOutcome<'_>, audit: &AuditRepo
                     .collect(),
                 remediation: &f.remediation,
                 effective_after_as_of: f.effective_after_as_of.map(format_day),
+                status: outcome.gate.disposition(index).as_str(),
+                fingerprint: super::sarif::fingerprint(f),
             })
             .collect(),
         files: file_entries(outcome.tree),
@@ -299,6 +318,12 @@ pub fn render_report(outcome: &super::check::CheckOutcome<'_>, audit: &AuditRepo
         evaluation_errors: outcome
             .evaluation
             .errors
+            .iter()
+            .map(JsonDiagnostic::from)
+            .collect(),
+        waiver_diagnostics: outcome
+            .gate
+            .diagnostics
             .iter()
             .map(JsonDiagnostic::from)
             .collect(),

@@ -26,18 +26,19 @@ pub fn render_junit(outcome: &CheckOutcome<'_>) -> String {
     for result in &outcome.evaluation.results {
         by_service.entry(&result.service).or_default().push(result);
     }
-    let findings: BTreeMap<(&str, &str, &str, &str), &Finding> = outcome
+    let findings: BTreeMap<(&str, &str, &str, &str), (usize, &Finding)> = outcome
         .evaluation
         .findings
         .iter()
-        .map(|f| {
+        .enumerate()
+        .map(|(index, f)| {
             let key = (
                 f.file.as_str(),
                 f.service.as_str(),
                 f.flow.as_str(),
                 f.rule_id.as_str(),
             );
-            (key, f)
+            (key, (index, f))
         })
         .collect();
     let service_names: BTreeMap<&str, &str> = outcome
@@ -202,13 +203,30 @@ impl Suite {
 fn verdict(
     outcome: &CheckOutcome<'_>,
     result: &RuleResult,
-    finding: Option<&Finding>,
+    finding: Option<(usize, &Finding)>,
 ) -> Option<Verdict> {
     let lang = outcome.lang;
     match &result.outcome {
         Outcome::Pass => None,
         Outcome::Fail => Some(match finding {
-            Some(finding) => Verdict {
+            // Waived and baselined findings do not fail the gate, so they do not fail the test.
+            Some((index, finding)) if !outcome.gate.is_open(index) => Verdict {
+                kind: Kind::Skipped,
+                message: match outcome.gate.waiver_of(index) {
+                    Some(entry) => super::register::waived_reason(entry),
+                    None => format!(
+                        "baselined: recorded in {}",
+                        outcome
+                            .gate
+                            .baseline
+                            .as_ref()
+                            .map_or("the baseline", |b| b.file.as_str())
+                    ),
+                },
+                kind_attr: None,
+                body: Some(failure_body(outcome, finding)),
+            },
+            Some((_, finding)) => Verdict {
                 kind: Kind::Failure,
                 message: lang.pick(&finding.title).to_owned(),
                 kind_attr: Some(finding.severity.as_str().to_owned()),

@@ -4,14 +4,19 @@
 pub mod attack_paths;
 pub mod audit;
 pub mod check;
+pub mod codequality;
+pub mod diff;
 pub mod document;
+pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod paths;
+pub mod register;
 pub mod rules;
 pub mod sarif;
 pub mod snippet;
+pub mod terminal_text;
 
 use crate::load::PolicyTree;
 

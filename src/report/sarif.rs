@@ -172,7 +172,22 @@ struct SarifResult<'a> {
     message: Message<'a>,
     locations: [Location; 1],
     partial_fingerprints: BTreeMap<&'static str, String>,
+    /// With a baseline: `unchanged` when it records the finding, `new` when not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
+    /// An active waiver covering the finding, as an accepted external suppression.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression>,
     properties: ResultProperties<'a>,
+}
+
+#[derive(Serialize)]
+struct Suppression {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
+    /// Where the waiver is written.
+    location: Location,
 }
 
 #[derive(Serialize)]
@@ -263,7 +278,8 @@ pub fn render_sarif(outcome: &CheckOutcome<'_>, set: &RuleSet) -> String {
         .evaluation
         .findings
         .iter()
-        .map(|finding| SarifResult {
+        .enumerate()
+        .map(|(index, finding)| SarifResult {
             rule_id: &finding.rule_id,
             rule_index: rule_index.get(finding.rule_id.as_str()).copied(),
             level: level(finding.severity),
@@ -274,6 +290,25 @@ pub fn render_sarif(outcome: &CheckOutcome<'_>, set: &RuleSet) -> String {
                 outcome.tree.text(&finding.file),
             )],
             partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fingerprint(finding))]),
+            baseline_state: outcome
+                .gate
+                .in_baseline(index)
+                .map(|recorded| if recorded { "unchanged" } else { "new" }),
+            suppressions: outcome
+                .gate
+                .waiver_of(index)
+                .map(|entry| Suppression {
+                    kind: "external",
+                    status: "accepted",
+                    justification: super::register::waived_reason(entry),
+                    location: artifacts.location(
+                        &entry.waiver.file,
+                        Some(entry.waiver.span),
+                        outcome.gate.text(&entry.waiver.file),
+                    ),
+                })
+                .into_iter()
+                .collect(),
             properties: ResultProperties {
                 pack: &finding.pack,
                 severity: finding.severity.as_str(),
@@ -449,14 +484,19 @@ fn security_severity(severity: Severity) -> Option<&'static str> {
 /// length-prefixed so no two different tuples hash the same input. No line or column: a
 /// blank line inserted above keeps the fingerprint.
 pub fn fingerprint(finding: &Finding) -> String {
-    let path = finding.path.to_string();
+    fingerprint_of(
+        &finding.rule_id,
+        &finding.service,
+        &finding.flow,
+        &finding.path.to_string(),
+    )
+}
+
+/// [`fingerprint`] from the parts a JSON report records, so a report written before it
+/// carried the fingerprint can still be matched (`authaudit diff`).
+pub fn fingerprint_of(rule_id: &str, service: &str, flow: &str, path: &str) -> String {
     let mut hasher = Sha256::new();
-    for part in [
-        finding.rule_id.as_str(),
-        finding.service.as_str(),
-        finding.flow.as_str(),
-        path.as_str(),
-    ] {
+    for part in [rule_id, service, flow, path] {
         hasher.update((part.len() as u64).to_le_bytes());
         hasher.update(part.as_bytes());
     }
@@ -475,9 +515,11 @@ fn invocation(outcome: &CheckOutcome<'_>, artifacts: &Artifacts) -> Invocation {
         .discovery
         .iter()
         .chain(tree.files.iter().flat_map(|f| &f.diagnostics))
-        .chain(&outcome.evaluation.errors);
+        .chain(&outcome.evaluation.errors)
+        .chain(&outcome.gate.diagnostics);
+    let text = |file: &str| tree.text(file).or_else(|| outcome.gate.text(file));
     let notifications: Vec<Notification> = diagnostics
-        .map(|d| notification(d, artifacts, tree.text(&d.file)))
+        .map(|d| notification(d, artifacts, text(&d.file)))
         .collect();
     let failed = !tree.discovery.is_empty()
         || tree.files.iter().any(|f| !f.is_valid())

@@ -9,6 +9,7 @@ pub mod harness;
 pub mod in_force;
 pub mod pack;
 
+pub use compile::{At, StepValue};
 pub use pack::{Citation, Example, PackManifest, RuleSpec, Severity, SourceDocument, Text, Theme};
 
 use crate::diagnostic::{Code, Diagnostic};
@@ -41,8 +42,8 @@ pub struct Rule {
     pub spec: RuleSpec,
     pub pack: String,
     pub program: std::sync::Arc<cel::Program>,
-    /// `at`, parsed, relative to the flow.
-    pub at: YamlPath,
+    /// `at`, parsed and checked: where findings point in the flow.
+    pub at: At,
 }
 
 /// A loaded pack.
@@ -216,9 +217,13 @@ impl RuleSet {
             if let Some((pack, file)) = self.find_rule(&spec.id).or(earlier) {
                 found.push(checker.duplicate(&spec, &here, (pack, file)));
             }
+            let at = checker.at(&spec, &here).unwrap_or_else(|problem| {
+                found.push(problem);
+                At::Flow
+            });
             match checker.condition(&spec, &here) {
                 Ok(program) if found.is_empty() => rules.push(Rule {
-                    at: parse_at(spec.at.as_deref().unwrap_or("")),
+                    at,
                     pack: manifest.id.clone(),
                     program: std::sync::Arc::new(program),
                     spec,
@@ -328,16 +333,4 @@ fn parse_checked<T: DeserializeOwned + schemars::JsonSchema>(
             None
         }
     }
-}
-
-/// `limits.attempts` → a relative YAML path.
-fn parse_at(at: &str) -> YamlPath {
-    let mut path = YamlPath::root();
-    for part in at.split('.').filter(|p| !p.is_empty()) {
-        path = match part.parse::<usize>() {
-            Ok(i) => path.index(i),
-            Err(_) => path.key(part),
-        };
-    }
-    path
 }

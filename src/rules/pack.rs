@@ -193,8 +193,11 @@ pub struct RuleSpec {
     /// CEL expression over the flow view; `true` means the rule fires.
     #[schemars(length(min = 1))]
     pub condition: String,
-    /// Where in the flow the finding points, as a YAML path relative to the flow
-    /// (`steps`, `limits.attempts`, `name_matching`). Falls back to the flow itself.
+    /// Where in the flow the finding points: a YAML path relative to the flow (`steps`,
+    /// `limits.attempts`, `name_matching`), or `step_with:FIELD=VALUE,...` for the first step
+    /// whose field holds one of the values (`step_with:verify=sms_otp`). Omitted, or not
+    /// written in the policy: the flow itself. Checked when the pack loads
+    /// (docs/rule-authoring.md, "Where a finding points").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
     #[schemars(length(min = 1))]

@@ -7,8 +7,7 @@ use crate::report::document::escape_markdown;
 use std::fmt::Write;
 
 /// Marks the start of the generated table in the doc.
-pub const TABLE_START: &str =
-    "<!-- bundled-profiles: generated from rules/attackers/ by tests/attackers.rs; do not edit -->";
+pub const TABLE_START: &str = "<!-- bundled-profiles: generated from rules/attackers/ by tests/cli/attackers.rs; do not edit -->";
 /// Marks its end.
 pub const TABLE_END: &str = "<!-- end of bundled-profiles -->";
 

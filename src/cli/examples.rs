@@ -1,6 +1,6 @@
 //! The examples and exit codes shown at the end of each command's `--help`. Every line that
 //! starts with `  authaudit ` is a command a test runs against a copy of the repository's
-//! `policies/` (tests/traps_cli.rs), so the examples name real paths, packs, rule ids and
+//! `policies/` (tests/cli/traps_cli.rs), so the examples name real paths, packs, rule ids and
 //! attacker profiles, and none may end in a usage error.
 
 pub const MAIN: &str = "\

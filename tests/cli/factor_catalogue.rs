@@ -6,7 +6,7 @@ use authaudit::factors::{Catalogue, Factor};
 use authaudit::load::Loader;
 use authaudit::source::SizeBudget;
 
-const CATALOGUE: &str = include_str!("../rules/factors.yaml");
+const CATALOGUE: &str = include_str!("../../rules/factors.yaml");
 
 /// The comment block above `factors:`.
 fn header() -> String {

@@ -346,7 +346,7 @@ fn catalogue_ids() -> (BTreeMap<String, String>, BTreeSet<String>, BTreeSet<Stri
     (rows, sources, headings)
 }
 
-/// The same check as tests/citations.rs makes for packs: a profile's `sources[].id` is a
+/// The same check as tests/cli/citations.rs makes for packs: a profile's `sources[].id` is a
 /// requirement or source of the catalogue, never a row graded U; a source published by the
 /// project names a real incident section of the catalogue's Part (c).
 #[test]

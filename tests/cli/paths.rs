@@ -1,7 +1,7 @@
 //! Cross-party attack paths on the bundled policies: the chains the incidents had, none in the
 //! reference designs, the fixes the issue names breaking them when applied to copies, every
 //! reported fix really removing the chains it claims, and results that do not depend on file
-//! order. Rendering is tested in tests/paths_render.rs.
+//! order. Rendering is tested in tests/cli/paths_render.rs.
 
 use assert_cmd::Command;
 use authaudit::attackers::{AttackerProfile, AttackerSet};

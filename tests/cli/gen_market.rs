@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 
 // The generator is an example program; its `main` is not called here.
 #[allow(dead_code)]
-#[path = "../examples/gen-market.rs"]
-mod gen_market;
+#[path = "../../examples/gen-market.rs"]
+mod generator;
 
-use gen_market::{Args, generate};
+use generator::{Args, generate};
 
 fn authaudit() -> Command {
     let mut cmd = Command::cargo_bin("authaudit").expect("binary builds");

@@ -12,14 +12,19 @@
 //! unevenly across wallets (a few wallets link most banks, most link few); links through a
 //! gateway come in addition. The same arguments always give byte-identical files. Files are
 //! written one at a time; only the link graph (a few integers per link) is kept in memory.
+//!
+//! `--broken-percent P` adds broken files in `broken/`, P% of all the files written, cycling
+//! through every way the loader refuses a file (see [`BrokenKind`]). They are services of
+//! their own that no other file names, so the findings of the valid files are those of the
+//! same market without them.
 
 use clap::Parser;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(Debug, Parser)]
-#[command(about = "Writes a synthetic market of valid policy files (format v2)")]
+/// The market to write.
+#[derive(Debug, clap::Args)]
 pub struct Args {
     /// Banks (kind bank), each with an account_linking flow.
     #[arg(long)]
@@ -754,10 +759,188 @@ pub fn generate(args: &Args) -> Result<usize, String> {
     Ok((args.banks + args.wallets + args.gateways) as usize)
 }
 
+/// A way to break a policy file, each refused by a different check of the loader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrokenKind {
+    /// An unclosed flow sequence: a YAML syntax error.
+    SyntaxError,
+    /// A field the schema does not know, under `service`.
+    UnknownField,
+    /// A misspelt factor in a step's `verify` list.
+    BadFactor,
+    /// A line indented with a tab.
+    Tabs,
+    /// NUL bytes: binary content.
+    Binary,
+    /// Bytes that are not UTF-8 in a string.
+    InvalidUtf8,
+    /// A line longer than the default line budget (64 KiB).
+    LongLine,
+    /// The same key twice in one mapping.
+    DuplicateKeys,
+    /// `delegates_to` naming a service no file defines.
+    DanglingDelegate,
+}
+
+impl BrokenKind {
+    pub const ALL: [BrokenKind; 9] = [
+        BrokenKind::SyntaxError,
+        BrokenKind::UnknownField,
+        BrokenKind::BadFactor,
+        BrokenKind::Tabs,
+        BrokenKind::Binary,
+        BrokenKind::InvalidUtf8,
+        BrokenKind::LongLine,
+        BrokenKind::DuplicateKeys,
+        BrokenKind::DanglingDelegate,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BrokenKind::SyntaxError => "syntax-error",
+            BrokenKind::UnknownField => "unknown-field",
+            BrokenKind::BadFactor => "bad-factor",
+            BrokenKind::Tabs => "tabs",
+            BrokenKind::Binary => "binary",
+            BrokenKind::InvalidUtf8 => "invalid-utf8",
+            BrokenKind::LongLine => "long-line",
+            BrokenKind::DuplicateKeys => "duplicate-keys",
+            BrokenKind::DanglingDelegate => "dangling-delegate",
+        }
+    }
+}
+
+/// A broken file written by [`write_broken`]: its path under the output folder and its kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    pub path: PathBuf,
+    pub kind: BrokenKind,
+}
+
+/// How many broken files make `percent`% of a tree that holds `good` valid files besides them.
+pub fn broken_count(good: usize, percent: f64) -> Result<usize, String> {
+    if !(0.0..100.0).contains(&percent) {
+        return Err(format!(
+            "--broken-percent {percent} is not a share: give a number from 0 up to (not including) 100"
+        ));
+    }
+    Ok((good as f64 * percent / (100.0 - percent)).ceil() as usize)
+}
+
+/// A valid policy of a service `id` of its own: a wallet whose linking delegates to a flow of
+/// the same file, so every kind of damage below has a line to land on.
+fn broken_base(id: &str, seed: u64) -> String {
+    let mut out = String::with_capacity(1024);
+    header(&mut out, "A deliberately broken file", seed);
+    service(
+        &mut out,
+        id,
+        &format!("架空の壊れたファイル {}", &id["broken-".len()..]),
+        "fund_transfer_operator",
+        "Synthetic service whose file is broken on purpose, to test bad input at scale.",
+        seed,
+    );
+    out.push_str(
+        "contacts:\n  email:\n    kind: email\n    registered_by: account_opener\n\n\
+         flows:\n  login:\n    kind: login\n    steps:\n      - verify: [email_address, password]\n\n  \
+         account_linking:\n    kind: account_linking\n    steps:\n      - verify: [password]\n    \
+         delegates_to:\n      - {service: SELF, flow: login}\n",
+    );
+    out.replace("SELF", id)
+}
+
+/// The bytes of broken file `id` of `kind`.
+fn broken_file(id: &str, kind: BrokenKind, seed: u64) -> Vec<u8> {
+    let base = broken_base(id, seed);
+    let text = match kind {
+        BrokenKind::SyntaxError => {
+            base.replace("[email_address, password]", "[email_address, password")
+        }
+        BrokenKind::UnknownField => base.replace(
+            "  jurisdiction: JP\n",
+            "  jurisdiction: JP\n  colour: blue\n",
+        ),
+        BrokenKind::BadFactor => {
+            base.replace("[email_address, password]", "[email_address, pasword]")
+        }
+        BrokenKind::Tabs => base.replace("    kind: login\n", "\tkind: login\n"),
+        BrokenKind::Binary => {
+            base.replace("  jurisdiction: JP\n", "  jurisdiction: JP\n\0\0\0\0\n")
+        }
+        BrokenKind::InvalidUtf8 => {
+            let mut bytes = base.into_bytes();
+            let at = bytes.len() / 2;
+            bytes.splice(at..at, [0xff, 0xfe, 0xfd]);
+            return bytes;
+        }
+        BrokenKind::LongLine => base.replace(
+            "  description: ",
+            &format!("  description: {} ", "long ".repeat(64 * 1024 / 5 + 1)),
+        ),
+        BrokenKind::DuplicateKeys => base.replace(
+            "  kind: fund_transfer_operator\n",
+            "  kind: fund_transfer_operator\n  kind: bank\n",
+        ),
+        BrokenKind::DanglingDelegate => base.replace(
+            &format!("{{service: {id}, flow: login}}"),
+            "{service: no-such-bank, flow: account_linking}",
+        ),
+    };
+    text.into_bytes()
+}
+
+/// Writes broken files into `args.out/broken/`, `percent`% of all the files once the `good`
+/// ones are counted, cycling through [`BrokenKind::ALL`]. Ids `broken-00001`, ... collide with
+/// no generated service.
+pub fn write_broken(args: &Args, good: usize, percent: f64) -> Result<Vec<Broken>, String> {
+    let count = broken_count(good, percent)?;
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let folder = args.out.join("broken");
+    std::fs::create_dir_all(&folder)
+        .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    let width = count.ilog10() as usize + 1;
+    let mut written = Vec::with_capacity(count);
+    for index in 0..count {
+        let kind = BrokenKind::ALL[index % BrokenKind::ALL.len()];
+        let id = format!("broken-{:0w$}", index + 1, w = width.max(5));
+        let path = folder.join(format!("{id}-{}.yaml", kind.name()));
+        std::fs::write(&path, broken_file(&id, kind, args.seed))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        written.push(Broken { path, kind });
+    }
+    Ok(written)
+}
+
+/// The command line: the market, and how much of it to break.
+#[derive(Debug, Parser)]
+#[command(
+    about = "Writes a synthetic market of valid policy files (format v2), and broken ones on request"
+)]
+struct Cli {
+    #[command(flatten)]
+    market: Args,
+    /// Also write broken files (in `broken/`) making up this percentage of all the files,
+    /// one kind after another: syntax error, unknown field, bad factor, tabs, binary, invalid
+    /// UTF-8, over-long line, duplicate keys, dangling delegates_to.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    broken_percent: f64,
+}
+
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match generate(&args) {
-        Ok(files) => {
+    let cli = Cli::parse();
+    let args = &cli.market;
+    // Refused before anything is written, so a bad share leaves no half-made market.
+    if let Err(message) = broken_count(0, cli.broken_percent) {
+        eprintln!("error: {message}");
+        return ExitCode::from(2);
+    }
+    let written = generate(args).and_then(|files| {
+        write_broken(args, files, cli.broken_percent).map(|broken| (files, broken))
+    });
+    match written {
+        Ok((files, broken)) => {
             println!(
                 "wrote {files} policy files to {}: {} banks, {} wallets, {} gateways, {} direct wallet-bank links (seed {})",
                 args.out.display(),
@@ -767,6 +950,15 @@ fn main() -> ExitCode {
                 args.links,
                 args.seed
             );
+            if !broken.is_empty() {
+                println!(
+                    "wrote {} broken files to {} ({} kinds in turn: {})",
+                    broken.len(),
+                    args.out.join("broken").display(),
+                    BrokenKind::ALL.len(),
+                    BrokenKind::ALL.map(BrokenKind::name).join(", ")
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(message) => {

@@ -294,6 +294,27 @@ impl serde::Serialize for Span {
     }
 }
 
+/// Where `path` stands in a parsed file: the node, else its key, else the document.
+pub fn span_in(tree: &crate::yaml::Node, path: &YamlPath) -> Span {
+    tree.get(path)
+        .map(|n| n.span)
+        .or_else(|| tree.key_span(path))
+        .unwrap_or(tree.span)
+}
+
+/// An error about the node at `path` of a parsed data file (a profile, a waiver file).
+pub fn error_at(
+    file: &str,
+    tree: &crate::yaml::Node,
+    code: Code,
+    path: YamlPath,
+    message: String,
+) -> Diagnostic {
+    Diagnostic::error(code, file, message)
+        .with_span(span_in(tree, &path))
+        .with_path(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::Code;

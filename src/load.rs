@@ -9,12 +9,15 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::discover::{Candidate, Discovery, ExternalSymlinks, Filters, discover_filtered};
 use crate::factors::Catalogue;
 use crate::model::{Policy, upgrade};
+use crate::parallel;
 use crate::schema::SchemaChecker;
 use crate::source::{self, SizeBudget};
+use crate::timings::{self, Phase};
 use crate::validate;
 use crate::yaml::{self, Node, YamlPath};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One input file and everything learnt while loading it.
 #[derive(Debug)]
@@ -199,19 +202,24 @@ impl Loader {
 
     /// Discovers, loads and cross-checks everything under `roots`.
     pub fn load_paths(&self, roots: &[PathBuf]) -> PolicyTree {
-        let found = discover_filtered(roots, self.external_symlinks, &self.filters);
+        let found = {
+            let _discover = timings::span(Phase::Discover);
+            discover_filtered(roots, self.external_symlinks, &self.filters)
+        };
         let candidates = &found.candidates;
-        let files: Vec<Option<LoadedFile>> = candidates
-            .iter()
-            .enumerate()
-            .map(|(index, c)| {
-                let file = self.load_candidate(c);
-                if let Some(progress) = &self.progress {
-                    progress(index + 1, candidates.len());
-                }
-                file
-            })
-            .collect();
+        let loaded = AtomicUsize::new(0);
+        // Each file is read, parsed and checked on its own, on any core; the results keep the
+        // candidates' order, so nothing after this depends on the number of threads.
+        let files: Vec<Option<LoadedFile>> =
+            timings::parallel(&[Phase::Read, Phase::Parse, Phase::Validate], || {
+                parallel::map(candidates, |c| {
+                    let file = self.load_candidate(c);
+                    if let Some(progress) = &self.progress {
+                        progress(loaded.fetch_add(1, Ordering::Relaxed) + 1, candidates.len());
+                    }
+                    file
+                })
+            });
         self.finish_walk(roots, found, files)
     }
 
@@ -272,6 +280,7 @@ impl Loader {
     }
 
     fn finish(&self, mut files: Vec<LoadedFile>, discovery: Vec<Diagnostic>) -> PolicyTree {
+        let _validate = timings::span(Phase::Validate);
         for (index, diagnostic) in validate::check_tree(&files) {
             files[index].diagnostics.push(diagnostic);
         }
@@ -293,11 +302,13 @@ impl Loader {
     /// cannot be told, and a broken policy must not be skipped.
     fn load_candidate(&self, candidate: &Candidate) -> Option<LoadedFile> {
         let shown = candidate.shown.as_str();
-        let text = match source::read(&candidate.path, shown, self.budget) {
+        let text = match timings::on_worker(Phase::Read, || {
+            source::read(&candidate.path, shown, self.budget)
+        }) {
             Ok(text) => text,
             Err(diagnostic) => return Some(LoadedFile::unparsed(shown, vec![diagnostic])),
         };
-        let parsed = yaml::parse(shown, &text);
+        let parsed = timings::on_worker(Phase::Parse, || yaml::parse(shown, &text));
         if !candidate.named {
             let policy = match &parsed {
                 Ok(tree) => is_policy(tree),
@@ -330,7 +341,7 @@ impl Loader {
     ) -> LoadedFile {
         let mut file = LoadedFile::unparsed(shown, Vec::new());
         match parsed {
-            Ok(tree) => self.check(&mut file, tree),
+            Ok(tree) => timings::on_worker(Phase::Validate, || self.check(&mut file, tree)),
             Err(diagnostic) => file.diagnostics.push(diagnostic),
         }
         // Kept even when parsing failed, so the syntax error can show its snippet.

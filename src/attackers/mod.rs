@@ -339,17 +339,11 @@ struct MeaningCheck<'a> {
 
 impl MeaningCheck<'_> {
     fn span(&self, path: &YamlPath) -> Span {
-        self.tree
-            .get(path)
-            .map(|n| n.span)
-            .or_else(|| self.tree.key_span(path))
-            .unwrap_or(self.tree.span)
+        crate::diagnostic::span_in(self.tree, path)
     }
 
     fn at(&self, code: Code, path: YamlPath, message: String) -> Diagnostic {
-        Diagnostic::error(code, self.file, message)
-            .with_span(self.span(&path))
-            .with_path(path)
+        crate::diagnostic::error_at(self.file, self.tree, code, path, message)
     }
 
     fn problems(&self, profile: &AttackerProfile) -> Vec<Diagnostic> {

@@ -8,6 +8,7 @@ use crate::paths::{Input, Limits, analyse, analyse_without_fixes};
 use crate::report::paths::{PathsFormat, diagram_notes, render};
 use crate::report::snippet::{Style, write_diagnostic};
 use crate::suggest::closest;
+use crate::timings::{self, Phase};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -75,6 +76,7 @@ pub fn run(args: &PathsArgs) -> ExitCode {
         chosen = set.profiles().iter().collect();
     }
     let (loader, tree) = args.load.load();
+    let tree = super::kept_until_exit(tree);
     let inputs: Vec<Input> = tree
         .policies()
         .map(|(file, policy)| Input {
@@ -87,22 +89,27 @@ pub fn run(args: &PathsArgs) -> ExitCode {
         min_chance: args.min_chance,
         ..Limits::default()
     };
-    let analysis = if args.no_fixes {
-        analyse_without_fixes(&inputs, &catalogue, &chosen, limits)
-    } else {
-        analyse(&inputs, &catalogue, &chosen, limits)
+    let analysis = {
+        let _paths = timings::span(Phase::Paths);
+        if args.no_fixes {
+            analyse_without_fixes(&inputs, &catalogue, &chosen, limits)
+        } else {
+            analyse(&inputs, &catalogue, &chosen, limits)
+        }
     };
     // The loader holds the progress bar, kept through the search and cleared before output.
     drop(loader);
+    let analysis = super::kept_until_exit(analysis);
+    let _render = timings::span(Phase::Render);
     let color = args.format == PathsFormat::Human && terminal::color(Stream::Stdout);
-    let text = render(&analysis, &tree, args.format, color);
+    let text = render(analysis, tree, args.format, color);
     if matches!(args.format, PathsFormat::Dot | PathsFormat::Mermaid) {
         // A diagram has no place for diagnostics or bounds; they go beside it, not nowhere.
-        eprint!("{}", diagram_notes(&analysis, &tree));
+        eprint!("{}", diagram_notes(analysis, tree));
     }
     // Invalid input is never a clean result, nor a finding: the chains through it are unknown,
     // so it exits 2 as it does for `validate` and `check`.
-    let status = match super::input_status(&tree) {
+    let status = match super::input_status(tree) {
         Some(code) => code,
         None if analysis.determined().next().is_some() => ExitCode::from(EXIT_INVALID),
         None => ExitCode::SUCCESS,

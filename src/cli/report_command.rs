@@ -17,6 +17,7 @@ use crate::report::document::{self, Templates};
 use crate::report::snippet::{Style, visible_line, write_diagnostic};
 use crate::report::{codequality, github, json, junit, sarif};
 use crate::rules::{RuleSet, Severity};
+use crate::timings::{self, Phase};
 use crate::waivers::{self, Limits};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -348,12 +349,13 @@ pub fn run(args: &ReportArgs) -> ExitCode {
         return super::verify_command::run(report, &args.audit);
     }
     let audit = match run_gated_audit(&args.audit, &args.document, None) {
-        Ok(audit) => audit,
+        Ok(audit) => super::kept_until_exit(audit),
         Err(code) => return code,
     };
+    let _render = timings::span(Phase::Render);
     let outcome = audit.outcome(args.audit.fail_on(), args.audit.lang());
     github::publish(&outcome, &github::Env::from_process());
-    let text = match render(args.format, &audit, &outcome, &args.document) {
+    let text = match render(args.format, audit, &outcome, &args.document) {
         Ok(text) => text,
         Err(message) => return usage_error(&message),
     };

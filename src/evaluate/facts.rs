@@ -98,7 +98,10 @@ pub fn build_views(policies: &[&Policy], catalogue: &Catalogue) -> BTreeMap<Flow
                 .unwrap_or(-1);
         }
     }
-    add_attack_chains(policies, catalogue, &mut views);
+    {
+        let _paths = crate::timings::span(crate::timings::Phase::Paths);
+        add_attack_chains(policies, catalogue, &mut views);
+    }
     views
 }
 

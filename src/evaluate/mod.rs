@@ -8,11 +8,13 @@ pub mod view;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::factors::Catalogue;
-use crate::load::PolicyTree;
-use crate::model::{Day, FlowKind, ServiceKind, parse_date};
+use crate::load::{LoadedFile, PolicyTree};
+use crate::model::{Day, FlowKind, Policy, ServiceKind, parse_date};
 use crate::rules::{At, Citation, Rule, RulePack, RuleSet, Severity, StepValue, Text};
+use crate::timings::{self, Phase};
 use crate::yaml::{Node, Span, YamlPath};
 pub use facts::{build_views, name_of};
+use std::collections::BTreeMap;
 use view::View;
 
 /// A weakness a rule found in a flow.
@@ -196,41 +198,177 @@ pub fn evaluate_at(
     catalogue: &Catalogue,
     at: Option<Day>,
 ) -> Evaluation {
+    let _evaluate = timings::span(Phase::Evaluate);
     let policies: Vec<_> = tree.policies().collect();
     let views = build_views(
         &policies.iter().map(|(_, p)| *p).collect::<Vec<_>>(),
         catalogue,
     );
+    // Whether each rule is in force on the day audited, and since when, is the same for every
+    // flow: worked out once per rule (it parses the dates of the sources the rule cites).
+    let on_day = at.map(|day| {
+        rules
+            .packs
+            .iter()
+            .map(|pack| {
+                pack.rules
+                    .iter()
+                    .map(|rule| (pack.in_force(rule, day), pack.in_force_since(rule, day)))
+                    .collect()
+            })
+            .collect()
+    });
+    let run = Run {
+        rules,
+        selection,
+        views: &views,
+        at,
+        on_day,
+    };
+    // Files are judged independently once the views (which need the whole tree) are built,
+    // a slice of files at a time; the parts are joined in file order, so the result is the
+    // same on any number of threads. Joining slice by slice keeps the parts waiting to be
+    // joined to one slice's worth: a rule result per rule and flow adds up on large trees.
     let mut result = Evaluation {
         at,
         ..Evaluation::default()
     };
     let mut not_in_force = std::collections::BTreeSet::new();
-    for (file, policy) in &policies {
+    for slice in policies.chunks(FILES_PER_SLICE) {
+        let parts = crate::parallel::map_init(slice, PerThread::new, |state, (file, policy)| {
+            run.file(state, file, policy)
+        });
+        for part in parts {
+            append(&mut result.findings, part.findings);
+            append(&mut result.results, part.results);
+            append(&mut result.errors, part.errors);
+            not_in_force.extend(part.not_in_force);
+        }
+    }
+    result.not_in_force = not_in_force.into_iter().collect();
+    result.findings.sort_by(|a, b| {
+        (&a.file, a.span, b.severity, &a.rule_id).cmp(&(&b.file, b.span, a.severity, &b.rule_id))
+    });
+    result
+}
+
+/// Files evaluated between two joins of their results (see `evaluate_at`).
+const FILES_PER_SLICE: usize = 64;
+
+/// Moves `items` to the end of `all`; the first items are taken whole, so one file that holds
+/// most of the findings is never copied.
+fn append<T>(all: &mut Vec<T>, mut items: Vec<T>) {
+    if all.is_empty() {
+        std::mem::swap(all, &mut items);
+    } else {
+        all.append(&mut items);
+    }
+}
+
+/// What each thread builds once per slice of files and reuses for every file it evaluates.
+struct PerThread {
+    /// The CEL root scope with the standard functions: building it is most of what a fresh
+    /// context costs, and it holds no variable, so every flow shares it.
+    functions: cel::Context<'static, 'static>,
+    /// Why a rule does not look at a flow, by (pack, rule, service kind, flow kind).
+    reasons: BTreeMap<(usize, usize, ServiceKind, FlowKind), String>,
+    /// Whether each rule (by pack, then rule) was in force on a policy's `as_of` day.
+    in_force_on: BTreeMap<Day, Vec<Vec<bool>>>,
+}
+
+impl PerThread {
+    fn new() -> Self {
+        Self {
+            functions: cel::Context::default(),
+            reasons: BTreeMap::new(),
+            in_force_on: BTreeMap::new(),
+        }
+    }
+}
+
+/// What every file of one evaluation shares.
+struct Run<'a> {
+    rules: &'a RuleSet,
+    selection: &'a PackSelection,
+    views: &'a BTreeMap<(String, String), View>,
+    at: Option<Day>,
+    /// With `at`: for each rule (by pack, then rule), whether it is in force that day and the
+    /// day the sources that make it apply took effect.
+    on_day: Option<Vec<Vec<InForce>>>,
+}
+
+/// Whether a rule is in force on a day, and the day the sources that make it apply took effect.
+type InForce = (bool, Option<Day>);
+
+/// The evaluation of one file; `not_in_force` may repeat rules other files name too.
+#[derive(Default)]
+struct FilePart {
+    findings: Vec<Finding>,
+    results: Vec<RuleResult>,
+    errors: Vec<Diagnostic>,
+    not_in_force: Vec<(String, String)>,
+}
+
+impl Run<'_> {
+    fn file(&self, state: &mut PerThread, file: &LoadedFile, policy: &Policy) -> FilePart {
+        let mut result = FilePart::default();
         let as_of = parse_date(&policy.service.as_of).ok();
-        let packs: Vec<&RulePack> = rules
+        let packs: Vec<(usize, &RulePack)> = self
+            .rules
             .packs
             .iter()
-            .filter(|p| selection.includes(p, &policy.service.jurisdiction))
+            .enumerate()
+            .filter(|(_, p)| self.selection.includes(p, &policy.service.jurisdiction))
             .collect();
+        // Only asked with `at`, when the rule was not in force on the policy's own day.
+        let in_force_on_as_of: Option<&Vec<Vec<bool>>> = match (self.at, as_of) {
+            (Some(_), Some(as_of)) => Some(state.in_force_on.entry(as_of).or_insert_with(|| {
+                self.rules
+                    .packs
+                    .iter()
+                    .map(|pack| pack.rules.iter().map(|r| pack.in_force(r, as_of)).collect())
+                    .collect()
+            })),
+            _ => None,
+        };
+        let reasons = &mut state.reasons;
+        // The service's facts are the same for all its flows: converted to a CEL value once,
+        // in a scope each flow's own scope reads through.
+        let nodes = flow_nodes(file.tree.as_ref());
+        let mut service_scope = state.functions.new_inner_scope();
+        let mut service: Option<Result<(), String>> = None;
         for (flow_id, flow) in &policy.flows {
-            let Some(view) = views.get(&(policy.service.id.clone(), flow_id.clone())) else {
+            let Some(view) = self
+                .views
+                .get(&(policy.service.id.clone(), flow_id.clone()))
+            else {
                 continue;
             };
-            let context = match context_for(view) {
-                Ok(context) => context,
-                Err(message) => {
-                    result.errors.push(Diagnostic::error(
-                        Code::RuleEvaluation,
-                        &file.shown,
-                        message,
-                    ));
-                    continue;
-                }
-            };
+            let added = service.get_or_insert_with(|| {
+                service_scope
+                    .add_variable("service", &view.service)
+                    .map_err(|e| format!("cannot build the service view: {e}"))
+            });
+            if let Err(message) = added {
+                result.errors.push(Diagnostic::error(
+                    Code::RuleEvaluation,
+                    &file.shown,
+                    message.clone(),
+                ));
+                continue;
+            }
+            let mut context = service_scope.new_inner_scope();
+            if let Err(e) = context.add_variable("flow", &view.flow) {
+                result.errors.push(Diagnostic::error(
+                    Code::RuleEvaluation,
+                    &file.shown,
+                    format!("cannot build the flow view: {e}"),
+                ));
+                continue;
+            }
             let flow_path = YamlPath::root().key("flows").key(flow_id.clone());
-            for pack in &packs {
-                for rule in &pack.rules {
+            for &(p, pack) in &packs {
+                for (r, rule) in pack.rules.iter().enumerate() {
                     let mut record = |outcome: Outcome| {
                         result.results.push(RuleResult {
                             rule_id: rule.spec.id.clone(),
@@ -241,25 +379,24 @@ pub fn evaluate_at(
                             outcome,
                         });
                     };
-                    if !applies(rule, policy.service.kind, flow.kind) {
-                        record(Outcome::NotApplicable(not_applicable_reason(
-                            rule,
-                            policy.service.kind,
-                            flow.kind,
-                        )));
+                    let kinds = (policy.service.kind, flow.kind);
+                    if !applies(rule, kinds.0, kinds.1) {
+                        let reason = reasons
+                            .entry((p, r, kinds.0, kinds.1))
+                            .or_insert_with(|| not_applicable_reason(rule, kinds.0, kinds.1));
+                        record(Outcome::NotApplicable(reason.clone()));
                         continue;
                     }
-                    if let Some(day) = at
-                        && !pack.in_force(rule, day)
-                    {
+                    let on_day = self.on_day.as_ref().map(|rules| rules[p][r]);
+                    if let Some((false, _)) = on_day {
                         record(Outcome::NotInForce);
-                        not_in_force.insert((pack.manifest.id.clone(), rule.spec.id.clone()));
+                        result
+                            .not_in_force
+                            .push((pack.manifest.id.clone(), rule.spec.id.clone()));
                         continue;
                     }
-                    let effective_after_as_of = match (at, as_of) {
-                        (Some(day), Some(as_of)) if !pack.in_force(rule, as_of) => {
-                            pack.in_force_since(rule, day)
-                        }
+                    let effective_after_as_of = match (on_day, in_force_on_as_of) {
+                        (Some((_, since)), Some(on_as_of)) if !on_as_of[p][r] => since,
                         _ => None,
                     };
                     let fired = fires(rule, &context);
@@ -271,7 +408,8 @@ pub fn evaluate_at(
                     match fired {
                         Ok(false) => {}
                         Ok(true) => {
-                            let (path, span) = locate(&rule.at, file.tree.as_ref(), &flow_path, flow, view);
+                            let node = nodes.get(flow_id.as_str()).copied();
+                            let (path, span) = locate(&rule.at, node, &flow_path, flow, view);
                             result.findings.push(Finding {
                                 rule_id: rule.spec.id.clone(),
                                 pack: pack.manifest.id.clone(),
@@ -311,50 +449,62 @@ pub fn evaluate_at(
                 }
             }
         }
+        result
     }
-    result.not_in_force = not_in_force.into_iter().collect();
-    result.findings.sort_by(|a, b| {
-        (&a.file, a.span, b.severity, &a.rule_id).cmp(&(&b.file, b.span, a.severity, &b.rule_id))
-    });
-    result
 }
 
 /// Where a finding of a rule with `at` points in the flow at `flow_path`: the place `at` names
 /// when the file has it, else the flow's key. `step_with:` takes the first step whose field
 /// holds a value it looks for (in the typed policy, so a v1 file read as v2 is judged as
-/// evaluated), at that value; with no such step, the steps.
+/// evaluated), at that value; with no such step, the steps. `node` is the flow's entry in the
+/// file's tree (its value and the span of its key), looked up once per flow.
 fn locate(
     at: &At,
-    tree: Option<&Node>,
+    node: Option<(&Node, Span)>,
     flow_path: &YamlPath,
     flow: &crate::model::Flow,
     view: &View,
 ) -> (YamlPath, Span) {
     let within =
         |relative: &YamlPath| YamlPath(flow_path.0.iter().chain(&relative.0).cloned().collect());
-    let span_of = |path: &YamlPath| tree.and_then(|t| t.get(path)).map(|n| n.span);
+    let span_of = |relative: &YamlPath| node.and_then(|(n, _)| n.get(relative)).map(|n| n.span);
     let mut places: Vec<YamlPath> = Vec::new();
     match at {
         At::Flow => {}
-        At::Path(relative) => places.push(within(relative)),
+        At::Path(relative) => places.push(relative.clone()),
         At::StepWith { field, values } => {
             if let Some((index, item)) = matching_step(flow, view, field, values) {
-                let step = flow_path.key("steps").index(index);
+                let step = YamlPath::root().key("steps").index(index);
                 let value = step.key(field.clone());
                 places.extend(item.map(|i| value.index(i)));
                 places.push(value);
                 places.push(step);
             }
-            places.push(flow_path.key("steps"));
+            places.push(YamlPath::root().key("steps"));
         }
     }
     places
         .into_iter()
-        .find_map(|path| span_of(&path).map(|span| (path, span)))
+        .find_map(|relative| span_of(&relative).map(|span| (within(&relative), span)))
         .unwrap_or_else(|| {
-            let span = tree.and_then(|t| t.key_span(flow_path)).unwrap_or_default();
+            let span = node.map(|(_, key)| key).unwrap_or_default();
             (flow_path.clone(), span)
         })
+}
+
+/// The entries of the file's `flows` mapping by flow id: each flow's value and the span of its
+/// key. Built once per file, so locating a finding does not scan every flow before its own
+/// (which made files of thousands of flows quadratic). A key written twice resolves to its
+/// last entry, as [`Node::get`] does.
+fn flow_nodes(tree: Option<&Node>) -> std::collections::HashMap<&str, (&Node, Span)> {
+    let flows = tree.and_then(|t| t.get(&YamlPath::root().key("flows")));
+    match flows.map(|f| &f.value) {
+        Some(crate::yaml::Value::Map(entries)) => entries
+            .iter()
+            .map(|(key, value)| (key.name.as_str(), (value, key.span)))
+            .collect(),
+        _ => std::collections::HashMap::new(),
+    }
 }
 
 /// The first step of `flow` whose `field` is one of `values` (or, for a list, holds one), with
@@ -399,17 +549,6 @@ fn applies(rule: &Rule, service_kind: ServiceKind, kind: FlowKind) -> bool {
         && (to.flow_kinds.is_empty() || to.flow_kinds.contains(&kind))
 }
 
-fn context_for(view: &View) -> Result<cel::Context<'static, 'static>, String> {
-    let mut context = cel::Context::default();
-    context
-        .add_variable("service", &view.service)
-        .map_err(|e| format!("cannot build the service view: {e}"))?;
-    context
-        .add_variable("flow", &view.flow)
-        .map_err(|e| format!("cannot build the flow view: {e}"))?;
-    Ok(context)
-}
-
 fn fires(rule: &Rule, context: &cel::Context<'_, '_>) -> Result<bool, String> {
     match rule.program.execute(context) {
         Ok(cel::Value::Bool(b)) => Ok(b),
@@ -419,5 +558,90 @@ fn fires(rule: &Rule, context: &cel::Context<'_, '_>) -> Result<bool, String> {
             other.type_of()
         )),
         Err(error) => Err(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::audit::{self, ReportOptions};
+    use crate::report::check::{CheckOutcome, Lang};
+    use crate::report::{self, Format};
+    use crate::source::SizeBudget;
+    use std::path::{Path, PathBuf};
+
+    /// Every rendering of `check`, `validate` and `report` over `root`, on `threads` threads.
+    fn outputs(root: &Path, rules: &RuleSet, threads: usize) -> Vec<String> {
+        crate::parallel::set_threads(threads);
+        let loader = crate::load::Loader::new(Catalogue::bundled(), SizeBudget::default());
+        let tree = loader.load_paths(&[root.to_path_buf()]);
+        let at = parse_date("2026-11-28").ok();
+        let evaluation = evaluate_at(&tree, rules, &PackSelection::All, loader.catalogue(), at);
+        crate::parallel::set_threads(0);
+        let outcome = CheckOutcome {
+            tree: &tree,
+            evaluation: &evaluation,
+            packs_run: PackSelection::All.packs_run(rules, &tree),
+            fail_on: Severity::High,
+            lang: Lang::En,
+            gate: &crate::gate::NONE,
+        };
+        let options = ReportOptions {
+            organisation: None,
+            date: "2026-11-28".into(),
+        };
+        let built = audit::build(&outcome, rules, &options);
+        vec![
+            report::render_validation(&tree, Format::Human, false),
+            report::render_validation(&tree, Format::Json, false),
+            report::check::render(&outcome, false),
+            report::json::render_report(&outcome, &built),
+            report::sarif::render_sarif(&outcome, rules),
+            report::junit::render_junit(&outcome),
+        ]
+    }
+
+    #[test]
+    fn output_bytes_do_not_depend_on_the_number_of_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let policies = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+        let mut copied = 0;
+        for entry in walkdir::WalkDir::new(&policies).sort_by_file_name() {
+            let entry = entry.unwrap();
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let relative = entry.path().strip_prefix(&policies).unwrap();
+            let target: PathBuf = dir.path().join(relative);
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::copy(entry.path(), &target).unwrap();
+            copied += 1;
+        }
+        // Broken files between the good ones, so diagnostics interleave with findings.
+        let broken = [
+            ("a-syntax.yaml", "service:\n  id: [unclosed\n"),
+            (
+                "m-unknown-field.yaml",
+                "version: 2\nservice:\n  id: x\n  colour: red\n",
+            ),
+            ("z-tab.yaml", "service:\n\tid: x\n"),
+        ];
+        for (name, text) in broken {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let rules = RuleSet::bundled();
+        let one = outputs(dir.path(), &rules, 1);
+        assert!(copied >= 12, "{copied} policies copied");
+        assert!(one[2].contains("a-syntax.yaml"), "{}", one[2]);
+        assert!(one[3].contains("\"findings\""));
+        for threads in [2, 3, 8] {
+            let many = outputs(dir.path(), &rules, threads);
+            for (index, (a, b)) in one.iter().zip(&many).enumerate() {
+                assert!(
+                    a == b,
+                    "output {index} differs between 1 and {threads} threads"
+                );
+            }
+        }
     }
 }

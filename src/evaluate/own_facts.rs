@@ -27,26 +27,6 @@ fn seconds(duration: Option<&str>) -> i64 {
         .map_or(0, |s| i64::try_from(s).unwrap_or(i64::MAX))
 }
 
-/// The event a flow's completion should tell the holder about.
-pub fn event_of(kind: FlowKind) -> NotificationEvent {
-    match kind {
-        FlowKind::Registration => NotificationEvent::Registration,
-        FlowKind::Login => NotificationEvent::Login,
-        FlowKind::AccountLinking => NotificationEvent::AccountLinked,
-        FlowKind::CardRegistration => NotificationEvent::CardRegistered,
-        FlowKind::Charge => NotificationEvent::Charge,
-        FlowKind::Payment => NotificationEvent::Payment,
-        FlowKind::Transfer => NotificationEvent::Transfer,
-        FlowKind::PasswordReset => NotificationEvent::PasswordChanged,
-        FlowKind::ContactChange => NotificationEvent::ContactChanged,
-        FlowKind::DeviceActivation => NotificationEvent::NewDevice,
-        FlowKind::CardIssuance => NotificationEvent::CardIssued,
-        FlowKind::PayeeRegistration => NotificationEvent::PayeeRegistered,
-        FlowKind::PayoutAccountChange => NotificationEvent::PayoutAccountChanged,
-        FlowKind::Trade => NotificationEvent::Trade,
-    }
-}
-
 /// What the policy says about notifying `event`: the notice to a contact registered before
 /// the event if there is one, else any other description of it.
 fn notice_for(policy: &Policy, event: NotificationEvent) -> Option<&Notification> {
@@ -332,7 +312,7 @@ pub fn own_flow_view(
     let limits = AttemptFacts::of(&guessable_limits);
     let step_chances: Vec<f64> = steps.iter().map(|s| s.guess_chance).collect();
     let guess_chance = flow_chance(&step_chances);
-    let event = event_of(flow.kind);
+    let event = flow.kind.event();
     let notice = notice_for(policy, event);
     let notice_state = notice_state(notice);
     let non_counting = factors.difference(&counting).cloned().collect();

@@ -161,6 +161,27 @@ impl FlowKind {
         )
     }
 
+    /// The event a flow's completion tells the holder about (`notifications[].event`).
+    pub fn event(self) -> crate::model::NotificationEvent {
+        use crate::model::NotificationEvent as E;
+        match self {
+            Self::Registration => E::Registration,
+            Self::Login => E::Login,
+            Self::AccountLinking => E::AccountLinked,
+            Self::CardRegistration => E::CardRegistered,
+            Self::Charge => E::Charge,
+            Self::Payment => E::Payment,
+            Self::Transfer => E::Transfer,
+            Self::PasswordReset => E::PasswordChanged,
+            Self::ContactChange => E::ContactChanged,
+            Self::DeviceActivation => E::NewDevice,
+            Self::CardIssuance => E::CardIssued,
+            Self::PayeeRegistration => E::PayeeRegistered,
+            Self::PayoutAccountChange => E::PayoutAccountChanged,
+            Self::Trade => E::Trade,
+        }
+    }
+
     /// Flows whose money can leave to a destination (`payout`).
     pub fn pays_out(self) -> bool {
         matches!(

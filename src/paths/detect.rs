@@ -7,7 +7,7 @@ use super::facts::{Fact, Source};
 use super::market::Market;
 use super::options::Subject;
 use super::search::Derivation;
-use crate::model::{FlowKind, NotificationEvent, Recipient, name_of};
+use crate::model::{NotificationEvent, Recipient, name_of};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -24,25 +24,6 @@ pub struct Notice {
     pub reaches: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timing: Option<String>,
-}
-
-pub fn event_of(kind: FlowKind) -> NotificationEvent {
-    match kind {
-        FlowKind::Registration => NotificationEvent::Registration,
-        FlowKind::Login => NotificationEvent::Login,
-        FlowKind::AccountLinking => NotificationEvent::AccountLinked,
-        FlowKind::CardRegistration => NotificationEvent::CardRegistered,
-        FlowKind::Charge => NotificationEvent::Charge,
-        FlowKind::Payment => NotificationEvent::Payment,
-        FlowKind::Transfer => NotificationEvent::Transfer,
-        FlowKind::PasswordReset => NotificationEvent::PasswordChanged,
-        FlowKind::ContactChange => NotificationEvent::ContactChanged,
-        FlowKind::DeviceActivation => NotificationEvent::NewDevice,
-        FlowKind::CardIssuance => NotificationEvent::CardIssued,
-        FlowKind::PayeeRegistration => NotificationEvent::PayeeRegistered,
-        FlowKind::PayoutAccountChange => NotificationEvent::PayoutAccountChanged,
-        FlowKind::Trade => NotificationEvent::Trade,
-    }
 }
 
 /// The notices of every action of a derivation, in chain order.
@@ -62,7 +43,7 @@ pub fn notices(market: &Market, actions: &[Action], d: &Derivation) -> Vec<Notic
         let Some(flow) = market.service(action.service).policy.flows.get(action.flow) else {
             continue;
         };
-        let event = event_of(flow.kind);
+        let event = flow.kind.event();
         out.push(notice(
             market,
             action.service,
@@ -75,7 +56,7 @@ pub fn notices(market: &Market, actions: &[Action], d: &Derivation) -> Vec<Notic
                 out.push(notice(
                     market,
                     hop.service,
-                    event_of(f.kind),
+                    f.kind.event(),
                     Subject::VictimAccount,
                     &taken,
                 ));

@@ -240,7 +240,13 @@ pub fn link_free(escaped: &str) -> String {
         if rest.starts_with("://") {
             out.push_str("\\://");
             rest = &rest[3..];
-        } else if rest.len() >= 4 && rest[..4].eq_ignore_ascii_case("www.") {
+        } else if rest
+            .as_bytes()
+            .get(..4)
+            .is_some_and(|head| head.eq_ignore_ascii_case(b"www."))
+        {
+            // Compared as bytes: byte 4 may fall inside a multi-byte character, and a match
+            // is ASCII, so slicing after it is on a character boundary.
             out.push_str(&rest[..3]);
             out.push_str("\\.");
             rest = &rest[4..];

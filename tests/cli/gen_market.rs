@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 // The generator is an example program; its `main` is not called here.
 #[allow(dead_code)]
 #[path = "../../examples/gen-market.rs"]
-mod generator;
+pub(crate) mod generator;
 
 use generator::{Args, generate};
 

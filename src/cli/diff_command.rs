@@ -106,7 +106,7 @@ fn read(path: &Path, args: &DiffArgs) -> Result<Document, String> {
             );
         }
         let mut out = String::new();
-        write_diagnostic(&mut out, &d, &|_| None, Style { color: false });
+        write_diagnostic(&mut out, &d, &|_: &str| None, Style { color: false });
         out
     })?;
     diff::parse(&shown, &text).map_err(|e| input_error(&e))

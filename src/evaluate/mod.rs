@@ -15,6 +15,7 @@ use crate::timings::{self, Phase};
 use crate::yaml::{Node, Span, YamlPath};
 pub use facts::{build_views, name_of};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use view::View;
 
 /// A weakness a rule found in a flow.
@@ -66,14 +67,15 @@ fn superseded_note(pack: &RulePack, document: &str) -> Option<String> {
     }
 }
 
-/// One rule judged against one flow.
+/// One rule judged against one flow. There is one for every rule and flow (millions on a
+/// market), so the names are shared, not copied: one allocation per rule, file and flow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleResult {
-    pub rule_id: String,
-    pub pack: String,
-    pub file: String,
-    pub service: String,
-    pub flow: String,
+    pub rule_id: Arc<str>,
+    pub pack: Arc<str>,
+    pub file: Arc<str>,
+    pub service: Arc<str>,
+    pub flow: Arc<str>,
     pub outcome: Outcome,
 }
 
@@ -85,7 +87,7 @@ pub enum Outcome {
     /// The rule fired: there is a finding.
     Fail,
     /// The rule does not look at this kind of service or flow; the reason says which it does.
-    NotApplicable(String),
+    NotApplicable(Arc<str>),
     /// None of the rule's sources applied on the day audited (`check --at`).
     NotInForce,
     /// The condition failed at run time (reported in `Evaluation::errors`).
@@ -224,6 +226,7 @@ pub fn evaluate_at(
         views: &views,
         at,
         on_day,
+        names: Names::of(rules),
     };
     // Files are judged independently once the views (which need the whole tree) are built,
     // a slice of files at a time; the parts are joined in file order, so the result is the
@@ -271,7 +274,7 @@ struct PerThread {
     /// context costs, and it holds no variable, so every flow shares it.
     functions: cel::Context<'static, 'static>,
     /// Why a rule does not look at a flow, by (pack, rule, service kind, flow kind).
-    reasons: BTreeMap<(usize, usize, ServiceKind, FlowKind), String>,
+    reasons: BTreeMap<(usize, usize, ServiceKind, FlowKind), Arc<str>>,
     /// Whether each rule (by pack, then rule) was in force on a policy's `as_of` day.
     in_force_on: BTreeMap<Day, Vec<Vec<bool>>>,
 }
@@ -286,6 +289,35 @@ impl PerThread {
     }
 }
 
+/// The packs' and rules' ids, shared by every [`RuleResult`] that names them.
+struct Names {
+    packs: Vec<Arc<str>>,
+    /// By pack, then rule.
+    rules: Vec<Vec<Arc<str>>>,
+}
+
+impl Names {
+    fn of(rules: &RuleSet) -> Self {
+        Self {
+            packs: rules
+                .packs
+                .iter()
+                .map(|p| Arc::from(p.manifest.id.as_str()))
+                .collect(),
+            rules: rules
+                .packs
+                .iter()
+                .map(|p| {
+                    p.rules
+                        .iter()
+                        .map(|r| Arc::from(r.spec.id.as_str()))
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+}
+
 /// What every file of one evaluation shares.
 struct Run<'a> {
     rules: &'a RuleSet,
@@ -295,6 +327,7 @@ struct Run<'a> {
     /// With `at`: for each rule (by pack, then rule), whether it is in force that day and the
     /// day the sources that make it apply took effect.
     on_day: Option<Vec<Vec<InForce>>>,
+    names: Names,
 }
 
 /// Whether a rule is in force on a day, and the day the sources that make it apply took effect.
@@ -332,6 +365,8 @@ impl Run<'_> {
             _ => None,
         };
         let reasons = &mut state.reasons;
+        let file_name: Arc<str> = Arc::from(file.shown.as_str());
+        let service_name: Arc<str> = Arc::from(policy.service.id.as_str());
         // The service's facts are the same for all its flows: converted to a CEL value once,
         // in a scope each flow's own scope reads through.
         let nodes = flow_nodes(file.tree.as_ref());
@@ -367,23 +402,24 @@ impl Run<'_> {
                 continue;
             }
             let flow_path = YamlPath::root().key("flows").key(flow_id.clone());
+            let flow_name: Arc<str> = Arc::from(flow_id.as_str());
             for &(p, pack) in &packs {
                 for (r, rule) in pack.rules.iter().enumerate() {
                     let mut record = |outcome: Outcome| {
                         result.results.push(RuleResult {
-                            rule_id: rule.spec.id.clone(),
-                            pack: pack.manifest.id.clone(),
-                            file: file.shown.clone(),
-                            service: policy.service.id.clone(),
-                            flow: flow_id.clone(),
+                            rule_id: self.names.rules[p][r].clone(),
+                            pack: self.names.packs[p].clone(),
+                            file: file_name.clone(),
+                            service: service_name.clone(),
+                            flow: flow_name.clone(),
                             outcome,
                         });
                     };
                     let kinds = (policy.service.kind, flow.kind);
                     if !applies(rule, kinds.0, kinds.1) {
-                        let reason = reasons
-                            .entry((p, r, kinds.0, kinds.1))
-                            .or_insert_with(|| not_applicable_reason(rule, kinds.0, kinds.1));
+                        let reason = reasons.entry((p, r, kinds.0, kinds.1)).or_insert_with(|| {
+                            not_applicable_reason(rule, kinds.0, kinds.1).into()
+                        });
                         record(Outcome::NotApplicable(reason.clone()));
                         continue;
                     }

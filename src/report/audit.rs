@@ -4,6 +4,7 @@
 //! judgment.
 
 use super::check::{CheckOutcome, Lang};
+use super::lines::LineIndex;
 use crate::evaluate::{Finding, Outcome};
 use crate::load::PolicyTree;
 use crate::model::{format_day, name_of};
@@ -586,13 +587,13 @@ pub fn build(outcome: &CheckOutcome<'_>, set: &RuleSet, options: &ReportOptions)
             .results
             .iter()
             .map(|r| ResultInfo {
-                rule_id: r.rule_id.clone(),
-                pack: r.pack.clone(),
-                service: r.service.clone(),
-                flow: r.flow.clone(),
+                rule_id: r.rule_id.to_string(),
+                pack: r.pack.to_string(),
+                service: r.service.to_string(),
+                flow: r.flow.to_string(),
                 result: r.outcome.as_str().to_owned(),
                 reason: match &r.outcome {
-                    Outcome::NotApplicable(why) => Some(why.clone()),
+                    Outcome::NotApplicable(why) => Some(why.to_string()),
                     Outcome::NotInForce => {
                         Some("none of its sources applied on the day audited".to_owned())
                     }
@@ -819,6 +820,7 @@ fn group_findings(
 ) -> Vec<ServiceFindings> {
     let lang = outcome.lang;
     let texts = texts_by_name(outcome.tree);
+    let lines = LineIndex::new();
     // Findings by service, then by flow (sorted), each list in evaluation order.
     let mut grouped: HashMap<&str, BTreeMap<&str, Vec<Indexed<'_>>>> = HashMap::new();
     for (index, finding) in outcome.evaluation.findings.iter().enumerate() {
@@ -855,7 +857,7 @@ fn group_findings(
                                             .disposition(*index)
                                             .as_str()
                                             .to_owned(),
-                                        ..finding_info(f, text, rules, lang)
+                                        ..finding_info(f, text, &lines, rules, lang)
                                     }
                                 })
                                 .collect(),
@@ -879,7 +881,13 @@ fn texts_by_name(tree: &PolicyTree) -> HashMap<&str, Option<&str>> {
     texts
 }
 
-fn finding_info(f: &Finding, text: Option<&str>, rules: &RuleIndex<'_>, lang: Lang) -> FindingInfo {
+fn finding_info<'a>(
+    f: &Finding,
+    text: Option<&'a str>,
+    lines: &LineIndex<'a>,
+    rules: &RuleIndex<'_>,
+    lang: Lang,
+) -> FindingInfo {
     let rule = rules.rule(&f.rule_id);
     let pack = rule.map(|(p, _)| p);
     FindingInfo {
@@ -895,7 +903,7 @@ fn finding_info(f: &Finding, text: Option<&str>, rules: &RuleIndex<'_>, lang: La
         line: f.span.line,
         column: f.span.column,
         path: f.path.to_string(),
-        snippet: snippet(text, f.span.line),
+        snippet: snippet(text, lines, f.span.line),
         citations: f
             .citations
             .iter()
@@ -987,16 +995,13 @@ fn baseline_info(outcome: &CheckOutcome<'_>) -> Option<BaselineInfo> {
 }
 
 /// The finding's line with one line of context either side.
-fn snippet(text: Option<&str>, line: u32) -> Vec<SnippetLine> {
+fn snippet<'a>(text: Option<&'a str>, lines: &LineIndex<'a>, line: u32) -> Vec<SnippetLine> {
     let Some(text) = text else {
         return Vec::new();
     };
     let first = line.saturating_sub(1).max(1);
-    text.lines()
-        .enumerate()
-        .map(|(i, l)| (u32::try_from(i + 1).unwrap_or(u32::MAX), l))
-        .skip_while(|(n, _)| *n < first)
-        .take_while(|(n, _)| *n <= line.saturating_add(1))
+    (first..=line.saturating_add(1))
+        .map_while(|number| lines.line(text, number).map(|l| (number, l)))
         .map(|(number, l)| SnippetLine {
             number,
             text: l.to_owned(),

@@ -187,7 +187,7 @@ pub fn render(outcome: &CheckOutcome<'_>, color: bool) -> String {
     let style = Style { color };
     let tree = outcome.tree;
     let texts = super::human::text_index(tree);
-    let source = |name: &str| texts.get(name).copied();
+    let source = super::snippet::Indexed::new(|name: &str| texts.get(name).copied());
     let mut out = String::new();
     write_input_diagnostics(&mut out, tree, style);
     // Waived and baselined findings are listed in the register, not in full.
@@ -205,7 +205,7 @@ pub fn render(outcome: &CheckOutcome<'_>, color: bool) -> String {
         }
     }
     for error in &outcome.evaluation.errors {
-        write_diagnostic(&mut out, error, &|_| None, style);
+        write_diagnostic(&mut out, error, &|_: &str| None, style);
     }
     super::register::write_gate_diagnostics(&mut out, outcome, style);
     super::register::write_register(&mut out, outcome, style);

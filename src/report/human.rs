@@ -38,7 +38,6 @@ pub fn file_counts_in(tree: &PolicyTree, style: Style, lang: Lang) -> String {
     format!("{}: {counts}", style.bold(lang.fixed("summary")))
 }
 
-/// Every problem with the input: walking errors, then each file's diagnostics.
 /// Each file's text by its shown name, built once per render: looking a file up by scanning
 /// the tree for every diagnostic or finding is quadratic on large trees.
 pub fn text_index(tree: &PolicyTree) -> std::collections::HashMap<&str, &str> {
@@ -48,9 +47,10 @@ pub fn text_index(tree: &PolicyTree) -> std::collections::HashMap<&str, &str> {
         .collect()
 }
 
+/// Every problem with the input: walking errors, then each file's diagnostics.
 pub fn write_input_diagnostics(out: &mut String, tree: &PolicyTree, style: Style) {
     let texts = text_index(tree);
-    let source = |name: &str| texts.get(name).copied();
+    let source = super::snippet::Indexed::new(|name: &str| texts.get(name).copied());
     for diagnostic in tree
         .discovery
         .iter()

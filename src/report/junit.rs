@@ -49,7 +49,7 @@ pub fn render_junit(outcome: &CheckOutcome<'_>) -> String {
     for (service, mut results) in by_service {
         results.sort_by(|a, b| (&a.flow, &a.rule_id, &a.pack).cmp(&(&b.flow, &b.rule_id, &b.pack)));
         let mut suite = Suite::new(service);
-        if let Some(file) = results.first().map(|r| r.file.as_str()) {
+        if let Some(file) = results.first().map(|r| &*r.file) {
             suite.properties.push(("file", file.to_owned()));
         }
         if let Some(name) = service_names.get(service) {
@@ -57,16 +57,16 @@ pub fn render_junit(outcome: &CheckOutcome<'_>) -> String {
         }
         for result in results {
             let key = (
-                result.file.as_str(),
-                result.service.as_str(),
-                result.flow.as_str(),
-                result.rule_id.as_str(),
+                &*result.file,
+                &*result.service,
+                &*result.flow,
+                &*result.rule_id,
             );
             let verdict = verdict(outcome, result, findings.get(&key).copied());
             suite.push(Case {
                 classname: format!("{}.{}", result.service, result.flow),
-                name: result.rule_id.clone(),
-                file: Some(result.file.clone()),
+                name: result.rule_id.to_string(),
+                file: Some(result.file.to_string()),
                 verdict,
             });
         }

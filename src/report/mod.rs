@@ -11,6 +11,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod lines;
 pub mod paths;
 pub mod register;
 pub mod rules;

@@ -10,6 +10,7 @@
 //! is serialized as JSON data. Nothing here evaluates anything.
 
 use super::check::{CheckOutcome, Lang};
+use super::lines::LineIndex;
 use crate::diagnostic::{self, Diagnostic};
 use crate::evaluate::Finding;
 use crate::model::format_day;
@@ -284,11 +285,7 @@ pub fn render_sarif(outcome: &CheckOutcome<'_>, set: &RuleSet) -> String {
             rule_index: rule_index.get(finding.rule_id.as_str()).copied(),
             level: level(finding.severity),
             message: Message::borrowed(lang.pick(&finding.message)),
-            locations: [artifacts.location(
-                &finding.file,
-                Some(finding.span),
-                outcome.tree.text(&finding.file),
-            )],
+            locations: [artifacts.location(&finding.file, Some(finding.span))],
             partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fingerprint(finding))]),
             baseline_state: outcome
                 .gate
@@ -301,11 +298,7 @@ pub fn render_sarif(outcome: &CheckOutcome<'_>, set: &RuleSet) -> String {
                     kind: "external",
                     status: "accepted",
                     justification: super::register::waived_reason(entry),
-                    location: artifacts.location(
-                        &entry.waiver.file,
-                        Some(entry.waiver.span),
-                        outcome.gate.text(&entry.waiver.file),
-                    ),
+                    location: artifacts.location(&entry.waiver.file, Some(entry.waiver.span)),
                 })
                 .into_iter()
                 .collect(),
@@ -362,7 +355,7 @@ fn rules_run<'s>(outcome: &CheckOutcome<'_>, set: &'s RuleSet) -> Vec<(&'s RuleP
         .packs_run
         .iter()
         .map(String::as_str)
-        .chain(outcome.evaluation.results.iter().map(|r| r.pack.as_str()))
+        .chain(outcome.evaluation.results.iter().map(|r| &*r.pack))
         .chain(outcome.evaluation.findings.iter().map(|f| f.pack.as_str()))
         .collect();
     let mut rules: Vec<_> = set
@@ -509,7 +502,7 @@ pub fn fingerprint_of(rule_id: &str, service: &str, flow: &str, path: &str) -> S
 
 /// The tool notifications: every diagnostic about the input (unreadable paths, invalid
 /// files, warnings and notes) and every rule that failed to evaluate.
-fn invocation(outcome: &CheckOutcome<'_>, artifacts: &Artifacts) -> Invocation {
+fn invocation(outcome: &CheckOutcome<'_>, artifacts: &Artifacts<'_>) -> Invocation {
     let tree = outcome.tree;
     let diagnostics = tree
         .discovery
@@ -517,10 +510,8 @@ fn invocation(outcome: &CheckOutcome<'_>, artifacts: &Artifacts) -> Invocation {
         .chain(tree.files.iter().flat_map(|f| &f.diagnostics))
         .chain(&outcome.evaluation.errors)
         .chain(&outcome.gate.diagnostics);
-    let text = |file: &str| tree.text(file).or_else(|| outcome.gate.text(file));
-    let notifications: Vec<Notification> = diagnostics
-        .map(|d| notification(d, artifacts, text(&d.file)))
-        .collect();
+    let notifications: Vec<Notification> =
+        diagnostics.map(|d| notification(d, artifacts)).collect();
     let failed = !tree.discovery.is_empty()
         || tree.files.iter().any(|f| !f.is_valid())
         || !outcome.evaluation.errors.is_empty();
@@ -530,7 +521,7 @@ fn invocation(outcome: &CheckOutcome<'_>, artifacts: &Artifacts) -> Invocation {
     }
 }
 
-fn notification(d: &Diagnostic, artifacts: &Artifacts, text: Option<&str>) -> Notification {
+fn notification(d: &Diagnostic, artifacts: &Artifacts<'_>) -> Notification {
     let mut message = d.message.clone();
     if let Some(path) = &d.path {
         message.push_str(&format!(" (at {path})"));
@@ -548,17 +539,21 @@ fn notification(d: &Diagnostic, artifacts: &Artifacts, text: Option<&str>) -> No
         descriptor: DescriptorReference {
             id: d.code.as_str(),
         },
-        locations: vec![artifacts.location(&d.file, d.span, text)],
+        locations: vec![artifacts.location(&d.file, d.span)],
     }
 }
 
 /// The input files, each listed once and sorted, and the URIs locations use.
-struct Artifacts {
+struct Artifacts<'a> {
     uris: BTreeMap<String, usize>,
+    /// The policy files' texts by shown name, then the gate's (waivers file).
+    texts: std::collections::HashMap<&'a str, &'a str>,
+    gate: &'a crate::gate::Gate,
+    lines: LineIndex<'a>,
 }
 
-impl Artifacts {
-    fn new(outcome: &CheckOutcome<'_>) -> Self {
+impl<'a> Artifacts<'a> {
+    fn new(outcome: &CheckOutcome<'a>) -> Self {
         let uris: BTreeSet<String> = outcome
             .tree
             .files
@@ -567,7 +562,18 @@ impl Artifacts {
             .collect();
         Self {
             uris: uris.into_iter().enumerate().map(|(i, u)| (u, i)).collect(),
+            texts: super::human::text_index(outcome.tree),
+            gate: outcome.gate,
+            lines: LineIndex::new(),
         }
+    }
+
+    /// The text of an input file or of the waivers file, by shown name.
+    fn text(&self, file: &str) -> Option<&'a str> {
+        self.texts
+            .get(file)
+            .copied()
+            .or_else(|| self.gate.text(file))
     }
 
     /// The artifacts in index order (indices follow the sorted URIs).
@@ -586,11 +592,15 @@ impl Artifacts {
     }
 
     /// A location in `file` at `span`, with the region's text and the whole line from `text`.
-    fn location(&self, file: &str, span: Option<Span>, text: Option<&str>) -> Location {
+    fn location(&self, file: &str, span: Option<Span>) -> Location {
+        let text = self.text(file);
         let uri = artifact_uri(file);
         let index = self.uris.get(&uri).copied();
         let (region, context_region) = match span {
-            Some(span) => regions(span, text),
+            Some(span) => regions(
+                span,
+                text.and_then(|t| self.lines.segment(t, span.line.max(1))),
+            ),
             None => (None, None),
         };
         Location {
@@ -605,12 +615,9 @@ impl Artifacts {
 
 /// The region of `span` (to its end when it ends on its first line, else to the end of the
 /// line) and, as context, the whole line.
-fn regions(span: Span, text: Option<&str>) -> (Option<Region>, Option<Region>) {
-    let line = text.and_then(|t| {
-        t.split('\n')
-            .nth(span.line.saturating_sub(1) as usize)
-            .map(|l| l.strip_suffix('\r').unwrap_or(l))
-    });
+/// `segment` is the text between the line breaks around the span's line.
+fn regions(span: Span, segment: Option<&str>) -> (Option<Region>, Option<Region>) {
+    let line = segment.map(|l| l.strip_suffix('\r').unwrap_or(l));
     let Some(line) = line else {
         let region = Region {
             start_line: span.line,

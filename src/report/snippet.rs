@@ -1,8 +1,51 @@
 //! rustc-style rendering of one diagnostic with its source snippet.
 
+use super::lines::LineIndex;
 use crate::diagnostic::{Diagnostic, Severity};
 use std::fmt::Write;
 use unicode_width::UnicodeWidthStr;
+
+/// The texts of the files diagnostics point into, by shown name. A closure looking a text up
+/// is one (each snippet then finds its line by scanning the text); [`Indexed`] wraps one and
+/// finds lines in constant time, for callers writing many entries about the same files.
+pub trait Sources<'a> {
+    fn text(&self, file: &str) -> Option<&'a str>;
+    /// Line `number` (1-based) of `file`, without its line break.
+    fn line(&self, file: &str, number: u32) -> Option<&'a str> {
+        let index = usize::try_from(number).ok()?.checked_sub(1)?;
+        self.text(file)?.lines().nth(index)
+    }
+}
+
+impl<'a, F: Fn(&str) -> Option<&'a str>> Sources<'a> for F {
+    fn text(&self, file: &str) -> Option<&'a str> {
+        self(file)
+    }
+}
+
+/// A lookup of texts with an index of their lines, built once per text.
+pub struct Indexed<'a, F> {
+    lookup: F,
+    lines: LineIndex<'a>,
+}
+
+impl<'a, F: Fn(&str) -> Option<&'a str>> Indexed<'a, F> {
+    pub fn new(lookup: F) -> Self {
+        Self {
+            lookup,
+            lines: LineIndex::new(),
+        }
+    }
+}
+
+impl<'a, F: Fn(&str) -> Option<&'a str>> Sources<'a> for Indexed<'a, F> {
+    fn text(&self, file: &str) -> Option<&'a str> {
+        (self.lookup)(file)
+    }
+    fn line(&self, file: &str, number: u32) -> Option<&'a str> {
+        self.lines.line((self.lookup)(file)?, number)
+    }
+}
 
 /// ANSI styling, off unless writing to a terminal without NO_COLOR.
 #[derive(Clone, Copy)]
@@ -96,7 +139,7 @@ static CODE_NAMES: std::sync::LazyLock<Vec<(crate::diagnostic::Code, String)>> =
 pub fn write_diagnostic<'a>(
     out: &mut String,
     diagnostic: &Diagnostic,
-    source: &dyn Fn(&str) -> Option<&'a str>,
+    source: &dyn Sources<'a>,
     style: Style,
 ) {
     write_entry(out, &Entry::from_diagnostic(diagnostic), source, style);
@@ -140,7 +183,7 @@ pub fn visible_line(text: &str) -> std::borrow::Cow<'_, str> {
 pub fn write_entry<'a>(
     out: &mut String,
     entry: &Entry<'_>,
-    source: &dyn Fn(&str) -> Option<&'a str>,
+    source: &dyn Sources<'a>,
     style: Style,
 ) {
     let tag = format!("{}[{}]", entry.level, entry.code);
@@ -168,8 +211,8 @@ pub fn write_entry<'a>(
                 span.line,
                 span.column
             );
-            if let Some(text) = source(entry.file) {
-                write_snippet(out, text, span, entry.label, gutter_width, style);
+            if let Some(line) = source.line(entry.file, span.line.max(1)) {
+                write_snippet(out, line, span, entry.label, gutter_width, style);
             }
         }
         None => {
@@ -185,8 +228,8 @@ pub fn write_entry<'a>(
             span.line,
             span.column
         );
-        if let Some(text) = source(file) {
-            write_snippet(out, text, *span, Some(message), gutter_width, style);
+        if let Some(line) = source.line(file, span.line.max(1)) {
+            write_snippet(out, line, *span, Some(message), gutter_width, style);
         }
     }
     let bar = style.blue("=");
@@ -196,17 +239,15 @@ pub fn write_entry<'a>(
     out.push('\n');
 }
 
+/// Writes `line`, the line `span` starts on, with the span underlined.
 fn write_snippet(
     out: &mut String,
-    text: &str,
+    line: &str,
     span: crate::yaml::Span,
     label: Option<&str>,
     gutter_width: usize,
     style: Style,
 ) {
-    let Some(line) = text.lines().nth(span.line.saturating_sub(1) as usize) else {
-        return;
-    };
     let pad = " ".repeat(gutter_width);
     let bar = style.blue("|");
     let line = line.trim_end_matches('\r').replace('\t', " ");

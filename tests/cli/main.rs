@@ -17,6 +17,7 @@ mod migrate_cli;
 mod paths;
 mod paths_properties;
 mod paths_render;
+mod pipeline_properties;
 mod policy_format_docs;
 mod readme;
 mod report_cli;

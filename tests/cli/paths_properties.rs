@@ -74,7 +74,7 @@ fn world() -> &'static World {
 }
 
 /// A market as the engine takes it: (file name, policy), one per service.
-type Market = Vec<(String, Policy)>;
+pub(crate) type Market = Vec<(String, Policy)>;
 
 fn inputs(market: &Market) -> Vec<Input<'_>> {
     market
@@ -99,7 +99,7 @@ fn run(market: &Market, fixes: bool) -> Analysis {
 }
 
 /// The market as text, one file per service (JSON, which the YAML loader reads as YAML).
-fn texts(market: &Market) -> Vec<(String, String)> {
+pub(crate) fn texts(market: &Market) -> Vec<(String, String)> {
     market
         .iter()
         .map(|(file, policy)| {
@@ -779,7 +779,7 @@ fn wallet() -> impl Strategy<Value = WalletSpec> {
 }
 
 #[derive(Debug, Clone)]
-struct MarketSpec {
+pub(crate) struct MarketSpec {
     wallets: Vec<WalletSpec>,
     gateway: Option<GatewaySpec>,
     banks: Vec<BankSpec>,
@@ -787,7 +787,7 @@ struct MarketSpec {
     gateway_notice: bool,
 }
 
-fn market() -> impl Strategy<Value = MarketSpec> {
+pub(crate) fn market() -> impl Strategy<Value = MarketSpec> {
     (
         prop::collection::vec(wallet(), 1..=3),
         prop::option::of(gateway()),
@@ -820,7 +820,7 @@ fn linking_of(service: &str) -> FlowRef {
 }
 
 /// The policies of a market; links to services the market does not have are left out.
-fn build(spec: &MarketSpec) -> Market {
+pub(crate) fn build(spec: &MarketSpec) -> Market {
     let mut out = Vec::new();
     let has_gateway = spec.gateway.is_some();
     let banks = spec.banks.len();

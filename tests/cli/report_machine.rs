@@ -407,7 +407,7 @@ fn junit_parses_and_counts_every_result() {
         let found = suites(&xml);
         let mut expected: BTreeMap<String, [usize; 4]> = BTreeMap::new();
         for result in &audit.evaluation.results {
-            let counts = expected.entry(result.service.clone()).or_default();
+            let counts = expected.entry(result.service.to_string()).or_default();
             counts[0] += 1;
             match result.outcome {
                 Outcome::Pass => {}
@@ -466,7 +466,7 @@ fn junit_parses_and_counts_every_result() {
             .evaluation
             .results
             .iter()
-            .map(|r| (format!("{}.{}", r.service, r.flow), r.rule_id.clone()))
+            .map(|r| (format!("{}.{}", r.service, r.flow), r.rule_id.to_string()))
             .collect();
         assert_eq!(cases, results);
         for finding in &audit.evaluation.findings {
@@ -642,7 +642,7 @@ fn hostile_strings_stay_text() {
     // A service id with markup (ids are restricted in policy files; the renderers must not
     // rely on it).
     for result in &mut audit.evaluation.results {
-        result.service = HOSTILE_SERVICE.to_owned();
+        result.service = HOSTILE_SERVICE.into();
     }
     for finding in &mut audit.evaluation.findings {
         finding.service = HOSTILE_SERVICE.to_owned();

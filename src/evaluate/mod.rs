@@ -67,8 +67,8 @@ fn superseded_note(pack: &RulePack, document: &str) -> Option<String> {
     }
 }
 
-/// One rule judged against one flow. There is one for every rule and flow (millions on a
-/// market), so the names are shared, not copied: one allocation per rule, file and flow.
+/// One rule judged against one flow, as [`RuleResults::iter`] gives it; the names are shared
+/// with the evaluation, not copied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleResult {
     pub rule_id: Arc<str>,
@@ -177,7 +177,103 @@ pub struct Evaluation {
     pub errors: Vec<Diagnostic>,
     /// Every rule of the selected packs against every flow of every valid policy, with its
     /// result: what passed, not only what failed (reports show both).
-    pub results: Vec<RuleResult>,
+    pub results: RuleResults,
+}
+
+/// The outcome of every rule of the selected packs against every flow, kept as one byte per
+/// rule and flow: a market has millions, and a [`RuleResult`] is built only while a report
+/// reads it ([`RuleResults::iter`]).
+#[derive(Debug, Clone, Default)]
+pub struct RuleResults {
+    names: Arc<Names>,
+    flows: Vec<JudgedFlow>,
+    /// Why a rule does not look at a flow, by (pack, rule, service kind, flow kind).
+    reasons: BTreeMap<ReasonKey, Arc<str>>,
+}
+
+type ReasonKey = (usize, usize, ServiceKind, FlowKind);
+
+/// The rules judged against one flow: each rule of `packs` in order, one code each.
+#[derive(Debug, Clone)]
+pub struct JudgedFlow {
+    pub file: Arc<str>,
+    pub service: Arc<str>,
+    pub flow: Arc<str>,
+    kinds: (ServiceKind, FlowKind),
+    /// The packs run on the flow's file (by index in the rule set).
+    packs: Arc<[usize]>,
+    codes: Vec<OutcomeCode>,
+}
+
+/// [`Outcome`] without the reason, which is the same for every flow of the same kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutcomeCode {
+    Pass,
+    Fail,
+    NotApplicable,
+    NotInForce,
+    Error,
+}
+
+impl RuleResults {
+    /// Every result in evaluation order: by file, flow, pack, then rule.
+    pub fn iter(&self) -> impl Iterator<Item = RuleResult> + '_ {
+        self.flows.iter().flat_map(move |judged| {
+            judged
+                .packs
+                .iter()
+                .flat_map(move |&p| (0..self.names.rules[p].len()).map(move |r| (p, r)))
+                .zip(&judged.codes)
+                .map(move |((p, r), code)| RuleResult {
+                    rule_id: self.names.rules[p][r].clone(),
+                    pack: self.names.packs[p].clone(),
+                    file: judged.file.clone(),
+                    service: judged.service.clone(),
+                    flow: judged.flow.clone(),
+                    outcome: match code {
+                        OutcomeCode::Pass => Outcome::Pass,
+                        OutcomeCode::Fail => Outcome::Fail,
+                        OutcomeCode::NotApplicable => Outcome::NotApplicable(
+                            self.reasons
+                                .get(&(p, r, judged.kinds.0, judged.kinds.1))
+                                .cloned()
+                                .unwrap_or_default(),
+                        ),
+                        OutcomeCode::NotInForce => Outcome::NotInForce,
+                        OutcomeCode::Error => Outcome::Error,
+                    },
+                })
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.flows.iter().map(|f| f.codes.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flows.iter().all(|f| f.codes.is_empty())
+    }
+
+    /// The ids of the packs that judged at least one flow.
+    pub fn packs(&self) -> impl Iterator<Item = &str> {
+        let mut used = vec![false; self.names.packs.len()];
+        for judged in &self.flows {
+            for &p in judged.packs.iter() {
+                used[p] = true;
+            }
+        }
+        self.names
+            .packs
+            .iter()
+            .zip(used)
+            .filter(|(_, used)| *used)
+            .map(|(id, _)| &**id)
+    }
+
+    /// The flows judged, to rename what a report shows (tests of the renderers' escaping).
+    pub fn flows_mut(&mut self) -> &mut [JudgedFlow] {
+        &mut self.flows
+    }
 }
 
 /// Evaluates every valid policy in `tree` with every rule of the selected packs, whatever the
@@ -220,13 +316,13 @@ pub fn evaluate_at(
             })
             .collect()
     });
+    let names = Arc::new(Names::of(rules));
     let run = Run {
         rules,
         selection,
         views: &views,
         at,
         on_day,
-        names: Names::of(rules),
     };
     // Files are judged independently once the views (which need the whole tree) are built,
     // a slice of files at a time; the parts are joined in file order, so the result is the
@@ -234,6 +330,10 @@ pub fn evaluate_at(
     // joined to one slice's worth: a rule result per rule and flow adds up on large trees.
     let mut result = Evaluation {
         at,
+        results: RuleResults {
+            names,
+            ..RuleResults::default()
+        },
         ..Evaluation::default()
     };
     let mut not_in_force = std::collections::BTreeSet::new();
@@ -243,12 +343,13 @@ pub fn evaluate_at(
         });
         for part in parts {
             append(&mut result.findings, part.findings);
-            append(&mut result.results, part.results);
+            append(&mut result.results.flows, part.results);
             append(&mut result.errors, part.errors);
             not_in_force.extend(part.not_in_force);
         }
     }
     result.not_in_force = not_in_force.into_iter().collect();
+    result.results.reasons = not_applicable_reasons(&result.results.flows, rules);
     result.findings.sort_by(|a, b| {
         (&a.file, a.span, b.severity, &a.rule_id).cmp(&(&b.file, b.span, a.severity, &b.rule_id))
     });
@@ -273,8 +374,6 @@ struct PerThread {
     /// The CEL root scope with the standard functions: building it is most of what a fresh
     /// context costs, and it holds no variable, so every flow shares it.
     functions: cel::Context<'static, 'static>,
-    /// Why a rule does not look at a flow, by (pack, rule, service kind, flow kind).
-    reasons: BTreeMap<(usize, usize, ServiceKind, FlowKind), Arc<str>>,
     /// Whether each rule (by pack, then rule) was in force on a policy's `as_of` day.
     in_force_on: BTreeMap<Day, Vec<Vec<bool>>>,
 }
@@ -283,13 +382,37 @@ impl PerThread {
     fn new() -> Self {
         Self {
             functions: cel::Context::default(),
-            reasons: BTreeMap::new(),
             in_force_on: BTreeMap::new(),
         }
     }
 }
 
+/// Why each rule does not look at the flows it was not applicable to, worked out once per
+/// rule and pair of kinds.
+fn not_applicable_reasons(flows: &[JudgedFlow], rules: &RuleSet) -> BTreeMap<ReasonKey, Arc<str>> {
+    let mut reasons = BTreeMap::new();
+    for judged in flows {
+        let (service_kind, flow_kind) = judged.kinds;
+        let rules_judged = judged
+            .packs
+            .iter()
+            .flat_map(|&p| (0..rules.packs[p].rules.len()).map(move |r| (p, r)));
+        for ((p, r), code) in rules_judged.zip(&judged.codes) {
+            if *code == OutcomeCode::NotApplicable {
+                reasons
+                    .entry((p, r, service_kind, flow_kind))
+                    .or_insert_with(|| {
+                        not_applicable_reason(&rules.packs[p].rules[r], service_kind, flow_kind)
+                            .into()
+                    });
+            }
+        }
+    }
+    reasons
+}
+
 /// The packs' and rules' ids, shared by every [`RuleResult`] that names them.
+#[derive(Debug, Default)]
 struct Names {
     packs: Vec<Arc<str>>,
     /// By pack, then rule.
@@ -327,7 +450,6 @@ struct Run<'a> {
     /// With `at`: for each rule (by pack, then rule), whether it is in force that day and the
     /// day the sources that make it apply took effect.
     on_day: Option<Vec<Vec<InForce>>>,
-    names: Names,
 }
 
 /// Whether a rule is in force on a day, and the day the sources that make it apply took effect.
@@ -337,7 +459,7 @@ type InForce = (bool, Option<Day>);
 #[derive(Default)]
 struct FilePart {
     findings: Vec<Finding>,
-    results: Vec<RuleResult>,
+    results: Vec<JudgedFlow>,
     errors: Vec<Diagnostic>,
     not_in_force: Vec<(String, String)>,
 }
@@ -364,9 +486,9 @@ impl Run<'_> {
             })),
             _ => None,
         };
-        let reasons = &mut state.reasons;
         let file_name: Arc<str> = Arc::from(file.shown.as_str());
         let service_name: Arc<str> = Arc::from(policy.service.id.as_str());
+        let pack_indexes: Arc<[usize]> = packs.iter().map(|&(p, _)| p).collect();
         // The service's facts are the same for all its flows: converted to a CEL value once,
         // in a scope each flow's own scope reads through.
         let nodes = flow_nodes(file.tree.as_ref());
@@ -402,30 +524,25 @@ impl Run<'_> {
                 continue;
             }
             let flow_path = YamlPath::root().key("flows").key(flow_id.clone());
-            let flow_name: Arc<str> = Arc::from(flow_id.as_str());
+            let kinds = (policy.service.kind, flow.kind);
+            let mut judged = JudgedFlow {
+                file: file_name.clone(),
+                service: service_name.clone(),
+                flow: Arc::from(flow_id.as_str()),
+                kinds,
+                packs: pack_indexes.clone(),
+                codes: Vec::with_capacity(packs.iter().map(|(_, pack)| pack.rules.len()).sum()),
+            };
             for &(p, pack) in &packs {
                 for (r, rule) in pack.rules.iter().enumerate() {
-                    let mut record = |outcome: Outcome| {
-                        result.results.push(RuleResult {
-                            rule_id: self.names.rules[p][r].clone(),
-                            pack: self.names.packs[p].clone(),
-                            file: file_name.clone(),
-                            service: service_name.clone(),
-                            flow: flow_name.clone(),
-                            outcome,
-                        });
-                    };
-                    let kinds = (policy.service.kind, flow.kind);
+                    let mut record = |code: OutcomeCode| judged.codes.push(code);
                     if !applies(rule, kinds.0, kinds.1) {
-                        let reason = reasons.entry((p, r, kinds.0, kinds.1)).or_insert_with(|| {
-                            not_applicable_reason(rule, kinds.0, kinds.1).into()
-                        });
-                        record(Outcome::NotApplicable(reason.clone()));
+                        record(OutcomeCode::NotApplicable);
                         continue;
                     }
                     let on_day = self.on_day.as_ref().map(|rules| rules[p][r]);
                     if let Some((false, _)) = on_day {
-                        record(Outcome::NotInForce);
+                        record(OutcomeCode::NotInForce);
                         result
                             .not_in_force
                             .push((pack.manifest.id.clone(), rule.spec.id.clone()));
@@ -437,9 +554,9 @@ impl Run<'_> {
                     };
                     let fired = fires(rule, &context);
                     record(match &fired {
-                        Ok(false) => Outcome::Pass,
-                        Ok(true) => Outcome::Fail,
-                        Err(_) => Outcome::Error,
+                        Ok(false) => OutcomeCode::Pass,
+                        Ok(true) => OutcomeCode::Fail,
+                        Err(_) => OutcomeCode::Error,
                     });
                     match fired {
                         Ok(false) => {}
@@ -484,6 +601,7 @@ impl Run<'_> {
                     }
                 }
             }
+            result.results.push(judged);
         }
         result
     }

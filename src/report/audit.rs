@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Scope and provenance: who audited what, when, with which tool.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -663,16 +664,13 @@ struct Tally {
 }
 
 /// The tally of `service` in `column`, its row of `width` cells made on first use.
-fn cell<'t, 's>(
-    tallies: &'t mut HashMap<&'s str, Vec<Tally>>,
-    service: &'s str,
+/// The tally of `service` in `column`; only services with a row have one.
+fn cell<'t>(
+    tallies: &'t mut HashMap<&str, Vec<Tally>>,
+    service: &str,
     column: usize,
-    width: usize,
-) -> &'t mut Tally {
-    let row = tallies
-        .entry(service)
-        .or_insert_with(|| vec![Tally::default(); width]);
-    &mut row[column]
+) -> Option<&'t mut Tally> {
+    tallies.get_mut(service)?.get_mut(column)
 }
 
 /// One row per service and one cell per column: the findings and passed results of that
@@ -685,11 +683,15 @@ fn matrix(
     column_of: &dyn Fn(&str, &str) -> Option<usize>,
 ) -> Vec<MatrixRow> {
     let evaluation = outcome.evaluation;
-    let mut tallies: HashMap<&str, Vec<Tally>> = HashMap::new();
     let width = columns.len();
+    let mut tallies: HashMap<&str, Vec<Tally>> = services
+        .iter()
+        .map(|(service, _, _)| (service.as_str(), vec![Tally::default(); width]))
+        .collect();
     for finding in &evaluation.findings {
-        if let Some(column) = column_of(&finding.pack, &finding.rule_id) {
-            let tally = cell(&mut tallies, &finding.service, column, width);
+        if let Some(column) = column_of(&finding.pack, &finding.rule_id)
+            && let Some(tally) = cell(&mut tallies, &finding.service, column)
+        {
             tally.findings += 1;
             tally.worst = tally.worst.max(Some(finding.severity));
         }
@@ -699,8 +701,10 @@ fn matrix(
         .iter()
         .filter(|r| r.outcome == Outcome::Pass)
     {
-        if let Some(column) = column_of(&result.pack, &result.rule_id) {
-            cell(&mut tallies, &result.service, column, width).passed += 1;
+        if let Some(column) = column_of(&result.pack, &result.rule_id)
+            && let Some(tally) = cell(&mut tallies, &result.service, column)
+        {
+            tally.passed += 1;
         }
     }
     services
@@ -784,13 +788,13 @@ fn pack_info(pack: &RulePack) -> PackInfo {
 
 fn pass_rates(
     outcome: &CheckOutcome<'_>,
-    key: impl Fn(&crate::evaluate::RuleResult) -> &str,
+    key: impl Fn(&crate::evaluate::RuleResult) -> &Arc<str>,
 ) -> Vec<PassRate> {
-    let mut rates: BTreeMap<&str, PassRate> = BTreeMap::new();
-    for result in &outcome.evaluation.results {
-        let name = key(result);
-        let rate = rates.entry(name).or_insert_with(|| PassRate {
-            name: name.to_owned(),
+    let mut rates: BTreeMap<Arc<str>, PassRate> = BTreeMap::new();
+    for result in outcome.evaluation.results.iter() {
+        let name = key(&result);
+        let rate = rates.entry(name.clone()).or_insert_with(|| PassRate {
+            name: name.to_string(),
             ..PassRate::default()
         });
         match result.outcome {

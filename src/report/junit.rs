@@ -14,6 +14,7 @@ use crate::evaluate::{Finding, Outcome, RuleResult};
 use crate::model::format_day;
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::sync::Arc;
 
 /// Name of the suite of input files; a service id (lower-case letters, digits, `-`) cannot
 /// take it.
@@ -22,9 +23,12 @@ pub const INPUT_SUITE: &str = "authaudit: input files";
 /// Renders `outcome` as a JUnit XML document with a trailing newline.
 pub fn render_junit(outcome: &CheckOutcome<'_>) -> String {
     let mut suites = vec![input_suite(outcome)];
-    let mut by_service: BTreeMap<&str, Vec<&RuleResult>> = BTreeMap::new();
-    for result in &outcome.evaluation.results {
-        by_service.entry(&result.service).or_default().push(result);
+    let mut by_service: BTreeMap<Arc<str>, Vec<RuleResult>> = BTreeMap::new();
+    for result in outcome.evaluation.results.iter() {
+        by_service
+            .entry(result.service.clone())
+            .or_default()
+            .push(result);
     }
     let findings: BTreeMap<(&str, &str, &str, &str), (usize, &Finding)> = outcome
         .evaluation
@@ -48,11 +52,11 @@ pub fn render_junit(outcome: &CheckOutcome<'_>) -> String {
         .collect();
     for (service, mut results) in by_service {
         results.sort_by(|a, b| (&a.flow, &a.rule_id, &a.pack).cmp(&(&b.flow, &b.rule_id, &b.pack)));
-        let mut suite = Suite::new(service);
+        let mut suite = Suite::new(&service);
         if let Some(file) = results.first().map(|r| &*r.file) {
             suite.properties.push(("file", file.to_owned()));
         }
-        if let Some(name) = service_names.get(service) {
+        if let Some(name) = service_names.get(&*service) {
             suite.properties.push(("service.name", (*name).to_owned()));
         }
         for result in results {
@@ -62,7 +66,7 @@ pub fn render_junit(outcome: &CheckOutcome<'_>) -> String {
                 &*result.flow,
                 &*result.rule_id,
             );
-            let verdict = verdict(outcome, result, findings.get(&key).copied());
+            let verdict = verdict(outcome, &result, findings.get(&key).copied());
             suite.push(Case {
                 classname: format!("{}.{}", result.service, result.flow),
                 name: result.rule_id.to_string(),

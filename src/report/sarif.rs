@@ -355,7 +355,7 @@ fn rules_run<'s>(outcome: &CheckOutcome<'_>, set: &'s RuleSet) -> Vec<(&'s RuleP
         .packs_run
         .iter()
         .map(String::as_str)
-        .chain(outcome.evaluation.results.iter().map(|r| &*r.pack))
+        .chain(outcome.evaluation.results.packs())
         .chain(outcome.evaluation.findings.iter().map(|f| f.pack.as_str()))
         .collect();
     let mut rules: Vec<_> = set

@@ -406,7 +406,7 @@ fn junit_parses_and_counts_every_result() {
         let xml = audit.junit();
         let found = suites(&xml);
         let mut expected: BTreeMap<String, [usize; 4]> = BTreeMap::new();
-        for result in &audit.evaluation.results {
+        for result in audit.evaluation.results.iter() {
             let counts = expected.entry(result.service.to_string()).or_default();
             counts[0] += 1;
             match result.outcome {
@@ -641,7 +641,7 @@ fn hostile_strings_stay_text() {
 
     // A service id with markup (ids are restricted in policy files; the renderers must not
     // rely on it).
-    for result in &mut audit.evaluation.results {
+    for result in audit.evaluation.results.flows_mut() {
         result.service = HOSTILE_SERVICE.into();
     }
     for finding in &mut audit.evaluation.findings {

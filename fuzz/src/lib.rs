@@ -182,7 +182,7 @@ fn decode(shown: &str, bytes: &[u8], seen: &mut Seen) -> Option<String> {
 fn render_diagnostics<'a>(
     what: &str,
     diagnostics: &[Diagnostic],
-    text: &dyn Fn(&str) -> Option<&'a str>,
+    text: &dyn authaudit::report::snippet::Sources<'a>,
 ) {
     let mut out = String::new();
     for diagnostic in diagnostics {
@@ -279,7 +279,9 @@ pub fn rule_pack(data: &[u8]) -> Seen {
         },
     );
     if !set.diagnostics.is_empty() {
-        render_diagnostics("refused pack", &set.diagnostics, &|name| set.text(name));
+        render_diagnostics("refused pack", &set.diagnostics, &|name: &str| {
+            set.text(name)
+        });
         assert_json(
             "refused pack (json)",
             &json::render_refused_packs(&set.diagnostics),
@@ -372,7 +374,9 @@ pub fn attacker_profile(data: &[u8]) -> Seen {
     let mut set = AttackerSet::bundled(&fixed.catalogue);
     set.add_text(false, ProfileText { shown, text }, &fixed.catalogue);
     if !set.diagnostics().is_empty() {
-        render_diagnostics("refused profile", set.diagnostics(), &|name| set.text(name));
+        render_diagnostics("refused profile", set.diagnostics(), &|name: &str| {
+            set.text(name)
+        });
         seen.diagnostics.extend(set.diagnostics().iter().cloned());
         return seen;
     }

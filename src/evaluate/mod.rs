@@ -24,17 +24,18 @@ pub struct Finding {
     pub rule_id: String,
     pub pack: String,
     pub severity: Severity,
-    /// Title and message in English and Japanese.
-    pub title: Text,
-    pub message: Text,
+    /// Title and message in English and Japanese (shared by every finding of the rule, as
+    /// are the citations and the remediation).
+    pub title: Arc<Text>,
+    pub message: Arc<Text>,
     pub file: String,
     pub span: Span,
     pub path: YamlPath,
     pub service: String,
     pub flow: String,
     /// Citations, each with the title of the document it names.
-    pub citations: Vec<FindingCitation>,
-    pub remediation: String,
+    pub citations: Arc<[FindingCitation]>,
+    pub remediation: Arc<str>,
     /// With `check --at`: the day from which the sources that make the rule apply took effect,
     /// when the rule was not yet in force on the policy's `as_of` day (the design is judged
     /// against guidance that came later).
@@ -323,6 +324,16 @@ pub fn evaluate_at(
         views: &views,
         at,
         on_day,
+        said: rules
+            .packs
+            .iter()
+            .map(|pack| {
+                pack.rules
+                    .iter()
+                    .map(|rule| RuleSays::of(pack, rule))
+                    .collect()
+            })
+            .collect(),
     };
     // Files are judged independently once the views (which need the whole tree) are built,
     // a slice of files at a time; the parts are joined in file order, so the result is the
@@ -450,6 +461,43 @@ struct Run<'a> {
     /// With `at`: for each rule (by pack, then rule), whether it is in force that day and the
     /// day the sources that make it apply took effect.
     on_day: Option<Vec<Vec<InForce>>>,
+    /// What each rule's findings say (by pack, then rule).
+    said: Vec<Vec<RuleSays>>,
+}
+
+/// What every finding of a rule says, built once per rule and shared by its findings.
+struct RuleSays {
+    title: Arc<Text>,
+    message: Arc<Text>,
+    citations: Arc<[FindingCitation]>,
+    remediation: Arc<str>,
+}
+
+impl RuleSays {
+    fn of(pack: &RulePack, rule: &Rule) -> Self {
+        Self {
+            title: Arc::new(rule.spec.title.clone()),
+            message: Arc::new(rule.spec.message.clone()),
+            citations: rule
+                .spec
+                .citations
+                .iter()
+                .map(|c| FindingCitation {
+                    citation: c.clone(),
+                    title: pack
+                        .source(&c.document)
+                        .map(|s| s.title.clone())
+                        .unwrap_or_default(),
+                    superseded: superseded_note(pack, &c.document),
+                    superseded_by: pack
+                        .source(&c.document)
+                        .and_then(|s| s.superseded_by.clone()),
+                    until: pack.source(&c.document).and_then(|s| s.until.clone()),
+                })
+                .collect(),
+            remediation: Arc::from(rule.spec.remediation.as_str()),
+        }
+    }
 }
 
 /// Whether a rule is in force on a day, and the day the sources that make it apply took effect.
@@ -563,30 +611,20 @@ impl Run<'_> {
                         Ok(true) => {
                             let node = nodes.get(flow_id.as_str()).copied();
                             let (path, span) = locate(&rule.at, node, &flow_path, flow, view);
+                            let said = &self.said[p][r];
                             result.findings.push(Finding {
                                 rule_id: rule.spec.id.clone(),
                                 pack: pack.manifest.id.clone(),
                                 severity: rule.spec.severity,
-                                title: rule.spec.title.clone(),
-                                message: rule.spec.message.clone(),
+                                title: said.title.clone(),
+                                message: said.message.clone(),
                                 file: file.shown.clone(),
                                 span,
                                 path,
                                 service: policy.service.id.clone(),
                                 flow: flow_id.clone(),
-                                citations: rule
-                                    .spec
-                                    .citations
-                                    .iter()
-                                    .map(|c| FindingCitation {
-                                        citation: c.clone(),
-                                        title: pack.source(&c.document).map(|s| s.title.clone()).unwrap_or_default(),
-                                        superseded: superseded_note(pack, &c.document),
-                                        superseded_by: pack.source(&c.document).and_then(|s| s.superseded_by.clone()),
-                                        until: pack.source(&c.document).and_then(|s| s.until.clone()),
-                                    })
-                                    .collect(),
-                                remediation: rule.spec.remediation.clone(),
+                                citations: said.citations.clone(),
+                                remediation: said.remediation.clone(),
                                 effective_after_as_of,
                             });
                         }

@@ -264,12 +264,14 @@ pub fn analyse_without_fixes(
             .collect(),
     );
     let (links, walk_bounds) = market.link_paths(limits.max_link_paths);
-    let mut chains = Vec::new();
-    let mut bounds = Vec::new();
     let mut profiles: Vec<&AttackerProfile> = profiles.to_vec();
     profiles.sort_by(|a, b| a.id.cmp(&b.id));
     profiles.dedup_by(|a, b| a.id == b.id);
-    for profile in &profiles {
+    // Each profile's search is independent of the others: run on every core, joined in
+    // profile order, so the result does not depend on the number of threads.
+    let per_profile = crate::parallel::map(&profiles, |profile| {
+        let mut chains = Vec::new();
+        let mut bounds = Vec::new();
         let ctx = Ctx {
             catalogue,
             market: &market,
@@ -285,8 +287,7 @@ pub fn analyse_without_fixes(
                 limit: bound.limit as u64,
             });
         }
-        let (actions, capped) = actions::build(&ctx, &links);
-        let _ = capped;
+        let (actions, _capped) = actions::build(&ctx, &links);
         let found = search::run(
             &actions,
             search::SearchLimits {
@@ -313,6 +314,13 @@ pub fn analyse_without_fixes(
                 chains.push(chain(&ctx, &actions, d));
             }
         }
+        (chains, bounds)
+    });
+    let mut chains = Vec::new();
+    let mut bounds = Vec::new();
+    for (found, reached) in per_profile {
+        chains.extend(found);
+        bounds.extend(reached);
     }
     chains.sort_by(|a, b| {
         (&a.attacker, !a.determined)

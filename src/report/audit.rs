@@ -926,7 +926,7 @@ fn finding_info<'a>(
         rationale: rule
             .map(|(_, r)| r.spec.rationale.clone())
             .unwrap_or_default(),
-        remediation: f.remediation.clone(),
+        remediation: f.remediation.to_string(),
         effective_after_as_of: f.effective_after_as_of.map(format_day),
         status: open(),
         shown_with: None,

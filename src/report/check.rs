@@ -99,7 +99,7 @@ pub fn element_groups<'a, 'f>(
 /// The notes one rule adds to an entry: its citations and, when it came after the policy's
 /// `as_of` day, a note saying so.
 fn rule_notes(finding: &Finding, lang: Lang, notes: &mut Vec<(&'static str, String)>) {
-    for cited in &finding.citations {
+    for cited in finding.citations.iter() {
         let citation = &cited.citation;
         let requirement = citation
             .requirement

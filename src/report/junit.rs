@@ -296,7 +296,7 @@ fn failure_body(outcome: &CheckOutcome<'_>, finding: &Finding) -> String {
         finding.pack,
         finding.severity.as_str(),
     );
-    for cited in &finding.citations {
+    for cited in finding.citations.iter() {
         let citation = &cited.citation;
         let _ = write!(body, "  = note: {} {}", citation.document, citation.section);
         if let Some(superseded) = &cited.superseded {

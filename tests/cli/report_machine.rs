@@ -492,7 +492,7 @@ fn junit_parses_and_counts_every_result() {
                 finding.file, finding.span.line, finding.span.column
             );
             assert!(body.contains(&at), "{body}");
-            for cited in &finding.citations {
+            for cited in finding.citations.iter() {
                 assert!(body.contains(cited.citation.paraphrase.as_str()), "{body}");
             }
         }

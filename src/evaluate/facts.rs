@@ -129,31 +129,15 @@ fn add_attack_chains(
             tree: None,
         })
         .collect();
-    let analysis = crate::paths::analyse_without_fixes(
+    let crate::paths::FlowsOnChains {
+        mut determined,
+        mut undetermined,
+    } = crate::paths::flows_on_chains(
         &inputs,
         catalogue,
         &profiles,
         crate::paths::Limits::default(),
     );
-    let mut determined: BTreeMap<FlowKey, std::collections::BTreeSet<String>> = BTreeMap::new();
-    let mut undetermined: BTreeMap<FlowKey, std::collections::BTreeSet<String>> = BTreeMap::new();
-    for chain in &analysis.chains {
-        let target = if chain.determined {
-            &mut determined
-        } else {
-            &mut undetermined
-        };
-        for step in &chain.steps {
-            for place in std::iter::once(&step.at).chain(&step.via) {
-                if !place.flow.is_empty() {
-                    target
-                        .entry((place.service.clone(), place.flow.clone()))
-                        .or_default()
-                        .insert(chain.attacker.clone());
-                }
-            }
-        }
-    }
     for (key, view) in views.iter_mut() {
         let sure = determined.remove(key).unwrap_or_default();
         let unsure = undetermined.remove(key).unwrap_or_default();

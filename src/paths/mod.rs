@@ -22,10 +22,11 @@ use crate::model::{FlowKind, Policy, name_of};
 use crate::yaml::{Node, YamlPath};
 use actions::{Action, ActionKind};
 use facts::{Fact, Source, Unknown};
-use market::{Market, MarketService};
+use market::{LinkPath, Market, MarketService};
 use options::{Defeated, Subject};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Bounds on the work of one analysis. Each bound reached is reported with where it was hit.
 #[derive(Debug, Clone, Copy)]
@@ -245,14 +246,9 @@ pub fn analyse(
     analysis
 }
 
-/// The chains alone; [`analyse`] adds the fixes.
-pub fn analyse_without_fixes(
-    inputs: &[Input],
-    catalogue: &Catalogue,
-    profiles: &[&AttackerProfile],
-    limits: Limits,
-) -> Analysis {
-    let market = Market::new(
+/// The market of `inputs`, indexed once.
+fn market_of<'a>(inputs: &[Input<'a>]) -> Market<'a> {
+    Market::new(
         inputs
             .iter()
             .map(|i| MarketService {
@@ -262,59 +258,166 @@ pub fn analyse_without_fixes(
                 tree: i.tree,
             })
             .collect(),
-    );
-    let (links, walk_bounds) = market.link_paths(limits.max_link_paths);
+    )
+}
+
+/// Each profile once, in id order.
+fn unique_profiles<'p>(profiles: &[&'p AttackerProfile]) -> Vec<&'p AttackerProfile> {
     let mut profiles: Vec<&AttackerProfile> = profiles.to_vec();
     profiles.sort_by(|a, b| a.id.cmp(&b.id));
     profiles.dedup_by(|a, b| a.id == b.id);
-    // Each profile's search is independent of the others: run on every core, joined in
-    // profile order, so the result does not depend on the number of threads.
+    profiles
+}
+
+/// Builds `profile`'s actions on `market` and searches them, then hands both to `read`.
+/// Each profile's search is independent of the others', so callers run them on every core.
+fn search_profile<R>(
+    market: &Market,
+    links: &[LinkPath],
+    catalogue: &Catalogue,
+    profile: &AttackerProfile,
+    limits: Limits,
+    read: impl FnOnce(&Ctx, &[Action], &search::Search) -> R,
+) -> R {
+    let ctx = Ctx {
+        catalogue,
+        market,
+        profile,
+        limits,
+        ways: Default::default(),
+    };
+    let (actions, _capped) = actions::build(&ctx, links);
+    let found = search::run(
+        &actions,
+        search::SearchLimits {
+            per_fact: limits.ways_per_fact,
+            per_action: limits.combinations_per_action,
+            budget: limits.budget,
+            min_chance: limits.min_chance,
+        },
+    );
+    read(&ctx, &actions, &found)
+}
+
+/// The derivations of money leaving a victim's account: one per chain.
+fn chain_derivations<'s>(
+    actions: &'s [Action],
+    found: &'s search::Search,
+) -> impl Iterator<Item = &'s search::Derivation> {
+    actions
+        .iter()
+        .enumerate()
+        .filter(|(_, action)| matches!(action.kind, ActionKind::Drain { .. }))
+        .flat_map(move |(a, _)| found.derivations_of(&Fact::MoneyOut { action: a as u32 }))
+}
+
+/// The flows each profile's chains run through (`at` or `via`), by (service, flow): the
+/// attackers with a determined chain through it, and those with only undetermined ones. What
+/// `check` needs of the analysis, without building the chains: on a national market they
+/// number in the hundreds of thousands.
+pub fn flows_on_chains(
+    inputs: &[Input],
+    catalogue: &Catalogue,
+    profiles: &[&AttackerProfile],
+    limits: Limits,
+) -> FlowsOnChains {
+    let market = market_of(inputs);
+    let (links, _) = market.link_paths(limits.max_link_paths);
+    let profiles = unique_profiles(profiles);
     let per_profile = crate::parallel::map(&profiles, |profile| {
-        let mut chains = Vec::new();
-        let mut bounds = Vec::new();
-        let ctx = Ctx {
+        search_profile(
+            &market,
+            &links,
             catalogue,
-            market: &market,
             profile,
             limits,
-            ways: Default::default(),
-        };
-        for bound in &walk_bounds {
-            bounds.push(BoundReached {
-                attacker: profile.id.clone(),
-                at: place(&market, bound.origin.service, bound.origin.flow, None),
-                what: bound.what.to_owned(),
-                limit: bound.limit as u64,
-            });
-        }
-        let (actions, _capped) = actions::build(&ctx, &links);
-        let found = search::run(
-            &actions,
-            search::SearchLimits {
-                per_fact: limits.ways_per_fact,
-                per_action: limits.combinations_per_action,
-                budget: limits.budget,
-                min_chance: limits.min_chance,
+            |_, actions, found| {
+                let mut flows: BTreeMap<(u32, &str), bool> = BTreeMap::new();
+                for d in chain_derivations(actions, found) {
+                    let determined = d.unknowns.is_empty();
+                    for &(a, _) in &d.steps {
+                        let action = &actions[a as usize];
+                        let hops = action.hops.iter().map(|h| (h.service, h.flow));
+                        for place in std::iter::once((action.service, action.flow)).chain(hops) {
+                            *flows.entry(place).or_default() |= determined;
+                        }
+                    }
+                }
+                flows
+                    .into_iter()
+                    .filter(|((_, flow), _)| !flow.is_empty())
+                    .map(|((service, flow), determined)| {
+                        let id = market.service(service).id.to_owned();
+                        ((id, flow.to_owned()), determined)
+                    })
+                    .collect::<Vec<_>>()
             },
-        );
-        for bound in &found.bounds {
-            let action = &actions[bound.action as usize];
-            bounds.push(BoundReached {
-                attacker: profile.id.clone(),
-                at: place(&market, action.service, action.flow, None),
-                what: bound.what.to_owned(),
-                limit: bound.limit,
-            });
+        )
+    });
+    let mut result = FlowsOnChains::default();
+    for (profile, flows) in profiles.iter().zip(per_profile) {
+        for (key, determined) in flows {
+            let target = if determined {
+                &mut result.determined
+            } else {
+                &mut result.undetermined
+            };
+            target.entry(key).or_default().insert(profile.id.clone());
         }
-        for (a, action) in actions.iter().enumerate() {
-            if !matches!(action.kind, ActionKind::Drain { .. }) {
-                continue;
-            }
-            for d in found.derivations_of(&Fact::MoneyOut { action: a as u32 }) {
-                chains.push(chain(&ctx, &actions, d));
-            }
-        }
-        (chains, bounds)
+    }
+    result
+}
+
+/// What [`flows_on_chains`] finds: attacker ids by (service id, flow id).
+#[derive(Debug, Default)]
+pub struct FlowsOnChains {
+    pub determined: BTreeMap<(String, String), BTreeSet<String>>,
+    pub undetermined: BTreeMap<(String, String), BTreeSet<String>>,
+}
+
+/// The chains alone; [`analyse`] adds the fixes.
+pub fn analyse_without_fixes(
+    inputs: &[Input],
+    catalogue: &Catalogue,
+    profiles: &[&AttackerProfile],
+    limits: Limits,
+) -> Analysis {
+    let market = market_of(inputs);
+    let (links, walk_bounds) = market.link_paths(limits.max_link_paths);
+    let profiles = unique_profiles(profiles);
+    // Joined in profile order, so the result does not depend on the number of threads.
+    let per_profile = crate::parallel::map(&profiles, |profile| {
+        search_profile(
+            &market,
+            &links,
+            catalogue,
+            profile,
+            limits,
+            |ctx, actions, found| {
+                let mut bounds: Vec<BoundReached> = walk_bounds
+                    .iter()
+                    .map(|bound| BoundReached {
+                        attacker: profile.id.clone(),
+                        at: place(&market, bound.origin.service, bound.origin.flow, None),
+                        what: bound.what.to_owned(),
+                        limit: bound.limit as u64,
+                    })
+                    .collect();
+                for bound in &found.bounds {
+                    let action = &actions[bound.action as usize];
+                    bounds.push(BoundReached {
+                        attacker: profile.id.clone(),
+                        at: place(&market, action.service, action.flow, None),
+                        what: bound.what.to_owned(),
+                        limit: bound.limit,
+                    });
+                }
+                let chains: Vec<Chain> = chain_derivations(actions, found)
+                    .map(|d| chain(ctx, actions, d))
+                    .collect();
+                (chains, bounds)
+            },
+        )
     });
     let mut chains = Vec::new();
     let mut bounds = Vec::new();

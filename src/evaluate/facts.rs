@@ -20,8 +20,8 @@ pub fn build_views(policies: &[&Policy], catalogue: &Catalogue) -> BTreeMap<Flow
         .iter()
         .map(|p| (p.service.id.as_str(), *p))
         .collect();
-    let mut views = BTreeMap::new();
-    for policy in policies {
+    // What needs one policy only, on every core; gathered in policy order.
+    let own = crate::parallel::map(policies, |policy| {
         let flows: BTreeMap<String, _> = policy
             .flows
             .iter()
@@ -33,15 +33,20 @@ pub fn build_views(policies: &[&Policy], catalogue: &Catalogue) -> BTreeMap<Flow
             })
             .collect();
         let service = service_view(policy, &flows);
-        for (id, flow) in flows {
-            views.insert(
-                (policy.service.id.clone(), id),
-                View {
+        flows
+            .into_iter()
+            .map(|(id, flow)| {
+                let view = View {
                     service: service.clone(),
                     flow,
-                },
-            );
-        }
+                };
+                ((policy.service.id.clone(), id), view)
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut views = BTreeMap::new();
+    for (key, view) in own.into_iter().flatten() {
+        views.insert(key, view);
     }
     let contact_changes = contact_change_strength(&views);
     let proofing: BTreeMap<String, i64> = views

@@ -41,6 +41,11 @@ use std::time::{Duration, Instant};
 #[path = "../examples/gen-market.rs"]
 mod gen_market;
 
+#[path = "common/mod.rs"]
+mod common;
+
+use common::median;
+
 const DEFAULT_MARKETS: [(u32, u32, u64); 3] = [
     (1_000, 60, 20_000),
     (2_000, 120, 40_000),
@@ -101,11 +106,6 @@ fn options() -> Options {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
 }
 
 /// The files of a market, sorted, with their total size in bytes.
@@ -255,63 +255,12 @@ fn market(
     )
 }
 
-/// Replaces whole service ids (not parts of longer ids) in `text`.
-fn rename_ids(text: &str, ids: &[String], suffix: &str) -> String {
-    let is_id_char = |c: char| c.is_ascii_alphanumeric() || c == '-';
-    let mut out = String::with_capacity(text.len() + 64);
-    let mut rest = text;
-    'scan: while !rest.is_empty() {
-        for id in ids {
-            if let Some(after) = rest.strip_prefix(id.as_str()) {
-                let before_ok = !out.chars().last().is_some_and(is_id_char);
-                let after_ok = !after.chars().next().is_some_and(is_id_char);
-                if before_ok && after_ok {
-                    out.push_str(id);
-                    out.push_str(suffix);
-                    rest = after;
-                    continue 'scan;
-                }
-            }
-        }
-        let c = rest.chars().next().unwrap_or_default();
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
-    }
-    out
-}
-
 /// The corpus the issue first measured: the bundled `policies/` copied in groups under renamed
 /// service ids (so links between files stay within a group), at least `target` files.
 fn bundled(target: usize, options: &Options, loader: &Loader, rules: &RuleSet) -> Measured {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let root = dir.path().join("bundled");
-    let policies = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
-    let (paths, _) = corpus(&policies);
-    let sources: Vec<(String, String)> = paths
-        .iter()
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read_to_string(p).unwrap())
-        })
-        .collect();
-    let mut ids: Vec<String> = sources
-        .iter()
-        .filter_map(|(_, text)| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("  id: "))
-                .map(|id| id.trim().to_owned())
-        })
-        .collect();
-    // Longest first, so an id that starts another is never replaced inside it.
-    ids.sort_by_key(|id| std::cmp::Reverse(id.len()));
-    for group in 0..target.div_ceil(sources.len()) {
-        let folder = root.join(format!("group-{group:04}"));
-        std::fs::create_dir_all(&folder).unwrap();
-        for (name, text) in &sources {
-            let renamed = rename_ids(text, &ids, &format!("-g{group}"));
-            std::fs::write(folder.join(name), renamed).unwrap();
-        }
-    }
+    common::renamed_bundled_corpus(&root, target);
     measure(
         &format!("bundled policies renamed, {target}+ files"),
         &root,

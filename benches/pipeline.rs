@@ -12,91 +12,19 @@ use authaudit::factors::Catalogue;
 use authaudit::load::Loader;
 use authaudit::rules::RuleSet;
 use authaudit::source::SizeBudget;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{median, renamed_bundled_corpus};
 
 const TARGET_FILES: usize = 1_000;
 const ROUNDS: usize = 7;
 
-fn policy_files(root: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(root)
-        .into_iter()
-        .filter_map(Result::ok)
-        .map(|e| e.into_path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
-}
-
-/// Replaces whole service ids (not parts of longer ids) in `text`.
-fn rename_ids(text: &str, ids: &[String], suffix: &str) -> String {
-    let is_id_char = |c: char| c.is_ascii_alphanumeric() || c == '-';
-    let mut out = String::with_capacity(text.len() + 64);
-    let mut rest = text;
-    'scan: while !rest.is_empty() {
-        for id in ids {
-            if let Some(after) = rest.strip_prefix(id.as_str()) {
-                let before_ok = !out.chars().last().is_some_and(is_id_char);
-                let after_ok = !after.chars().next().is_some_and(is_id_char);
-                if before_ok && after_ok {
-                    out.push_str(id);
-                    out.push_str(suffix);
-                    rest = after;
-                    continue 'scan;
-                }
-            }
-        }
-        let c = rest.chars().next().unwrap_or_default();
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
-    }
-    out
-}
-
-fn build_corpus(dir: &Path) -> usize {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
-    let sources: Vec<(String, String)> = policy_files(&root)
-        .into_iter()
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read_to_string(p).unwrap(),
-            )
-        })
-        .collect();
-    let mut ids: Vec<String> = sources
-        .iter()
-        .filter_map(|(_, text)| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("  id: "))
-                .map(|id| id.trim().to_owned())
-        })
-        .collect();
-    ids.sort_by_key(|id| std::cmp::Reverse(id.len()));
-    let groups = TARGET_FILES.div_ceil(sources.len());
-    for group in 0..groups {
-        let folder = dir.join(format!("group-{group:03}"));
-        std::fs::create_dir_all(&folder).unwrap();
-        for (name, text) in &sources {
-            std::fs::write(
-                folder.join(name),
-                rename_ids(text, &ids, &format!("-g{group}")),
-            )
-            .unwrap();
-        }
-    }
-    groups * sources.len()
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
 fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let files = build_corpus(dir.path());
+    let files = renamed_bundled_corpus(dir.path(), TARGET_FILES);
     let rules = RuleSet::bundled();
     assert!(rules.diagnostics.is_empty(), "bundled packs must load");
     let loader = Loader::new(Catalogue::bundled(), SizeBudget::default());

@@ -37,13 +37,18 @@ const CASES: u32 = 48;
 const SEED: u64 = 0x0a7a_c4ed_2020_0901;
 
 fn config() -> Config {
+    fixed_config(CASES, SEED)
+}
+
+/// `cases` cases from `seed`, unless PROPTEST_CASES or PROPTEST_RNG_SEED say otherwise.
+pub(crate) fn fixed_config(cases: u32, seed: u64) -> Config {
     // `Config::default()` reads the PROPTEST_* variables; only what they leave unset is fixed.
     let mut config = Config::default();
     if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = CASES;
+        config.cases = cases;
     }
     if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
-        config.rng_seed = RngSeed::Fixed(SEED);
+        config.rng_seed = RngSeed::Fixed(seed);
     }
     // A failing case is printed, shrunk; nothing is written next to the sources.
     config.failure_persistence = None;

@@ -33,7 +33,7 @@ use authaudit::report::{Format, codequality, github, json, junit, render_validat
 use authaudit::rules::{RuleSet, Severity};
 use authaudit::source::SizeBudget;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed};
+use proptest::test_runner::Config;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -48,16 +48,7 @@ const SEED: u64 = 0x0a7a_c4ed_2026_1128;
 const DAY: Day = (2026, 11, 28);
 
 fn config() -> Config {
-    // `Config::default()` reads the PROPTEST_* variables; only what they leave unset is fixed.
-    let mut config = Config::default();
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = CASES;
-    }
-    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
-        config.rng_seed = RngSeed::Fixed(SEED);
-    }
-    config.failure_persistence = None;
-    config
+    crate::paths_properties::fixed_config(CASES, SEED)
 }
 
 // ---------------------------------------------------------------------------------------------

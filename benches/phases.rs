@@ -110,14 +110,7 @@ fn ms(d: Duration) -> f64 {
 
 /// The files of a market, sorted, with their total size in bytes.
 fn corpus(root: &Path) -> (Vec<PathBuf>, u64) {
-    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(root)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(walkdir::DirEntry::into_path)
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
+    let files = common::yaml_files(root);
     let bytes = files
         .iter()
         .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))

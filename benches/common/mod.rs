@@ -10,7 +10,7 @@ pub fn median(mut samples: Vec<Duration>) -> Duration {
 }
 
 /// The `.yaml` files under `root`, sorted.
-fn yaml_files(root: &Path) -> Vec<PathBuf> {
+pub fn yaml_files(root: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = walkdir::WalkDir::new(root)
         .into_iter()
         .filter_map(Result::ok)

@@ -22,7 +22,7 @@ use crate::model::{FlowKind, Policy, name_of};
 use crate::yaml::{Node, YamlPath};
 use actions::{Action, ActionKind};
 use facts::{Fact, Source, Unknown};
-use market::{LinkPath, Market, MarketService};
+use market::{Market, MarketService, WalkBound};
 use options::{Defeated, Subject};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -269,34 +269,53 @@ fn unique_profiles<'p>(profiles: &[&'p AttackerProfile]) -> Vec<&'p AttackerProf
     profiles
 }
 
-/// Builds `profile`'s actions on `market` and searches them, then hands both to `read`.
-/// Each profile's search is independent of the others', so callers run them on every core.
-fn search_profile<R>(
-    market: &Market,
-    links: &[LinkPath],
+/// The profiles, each once in id order, the number of services in the market of `inputs`,
+/// and what `read` made of each profile's search.
+struct Searched<'p, R> {
+    profiles: Vec<&'p AttackerProfile>,
+    services: usize,
+    results: Vec<R>,
+}
+
+/// Builds the market of `inputs` once, then each profile's actions and their search, and
+/// hands each to `read` with the bounds the linking walk reached. The profiles' searches are
+/// independent: they run on every core and are joined in profile order, so the result does
+/// not depend on the number of threads.
+fn search_profiles<'p, R: Send>(
+    inputs: &[Input],
     catalogue: &Catalogue,
-    profile: &AttackerProfile,
+    profiles: &[&'p AttackerProfile],
     limits: Limits,
-    read: impl FnOnce(&Ctx, &[Action], &search::Search) -> R,
-) -> R {
-    let ctx = Ctx {
-        catalogue,
-        market,
-        profile,
-        limits,
-        ways: Default::default(),
-    };
-    let (actions, _capped) = actions::build(&ctx, links);
-    let found = search::run(
-        &actions,
-        search::SearchLimits {
-            per_fact: limits.ways_per_fact,
-            per_action: limits.combinations_per_action,
-            budget: limits.budget,
-            min_chance: limits.min_chance,
-        },
-    );
-    read(&ctx, &actions, &found)
+    read: impl Fn(&Ctx, &[WalkBound], &[Action], &search::Search) -> R + Sync,
+) -> Searched<'p, R> {
+    let market = market_of(inputs);
+    let (links, walk_bounds) = market.link_paths(limits.max_link_paths);
+    let profiles = unique_profiles(profiles);
+    let results = crate::parallel::map(&profiles, |profile| {
+        let ctx = Ctx {
+            catalogue,
+            market: &market,
+            profile,
+            limits,
+            ways: Default::default(),
+        };
+        let (actions, _capped) = actions::build(&ctx, &links);
+        let found = search::run(
+            &actions,
+            search::SearchLimits {
+                per_fact: limits.ways_per_fact,
+                per_action: limits.combinations_per_action,
+                budget: limits.budget,
+                min_chance: limits.min_chance,
+            },
+        );
+        read(&ctx, &walk_bounds, &actions, &found)
+    });
+    Searched {
+        profiles,
+        services: market.services.len(),
+        results,
+    }
 }
 
 /// The derivations of money leaving a victim's account: one per chain.
@@ -321,41 +340,35 @@ pub fn flows_on_chains(
     profiles: &[&AttackerProfile],
     limits: Limits,
 ) -> FlowsOnChains {
-    let market = market_of(inputs);
-    let (links, _) = market.link_paths(limits.max_link_paths);
-    let profiles = unique_profiles(profiles);
-    let per_profile = crate::parallel::map(&profiles, |profile| {
-        search_profile(
-            &market,
-            &links,
-            catalogue,
-            profile,
-            limits,
-            |_, actions, found| {
-                let mut flows: BTreeMap<(u32, &str), bool> = BTreeMap::new();
-                for d in chain_derivations(actions, found) {
-                    let determined = d.unknowns.is_empty();
-                    for &(a, _) in &d.steps {
-                        let action = &actions[a as usize];
-                        let hops = action.hops.iter().map(|h| (h.service, h.flow));
-                        for place in std::iter::once((action.service, action.flow)).chain(hops) {
-                            *flows.entry(place).or_default() |= determined;
-                        }
+    let searched = search_profiles(
+        inputs,
+        catalogue,
+        profiles,
+        limits,
+        |ctx, _, actions, found| {
+            let mut flows: BTreeMap<(u32, &str), bool> = BTreeMap::new();
+            for d in chain_derivations(actions, found) {
+                let determined = d.unknowns.is_empty();
+                for &(a, _) in &d.steps {
+                    let action = &actions[a as usize];
+                    let hops = action.hops.iter().map(|h| (h.service, h.flow));
+                    for place in std::iter::once((action.service, action.flow)).chain(hops) {
+                        *flows.entry(place).or_default() |= determined;
                     }
                 }
-                flows
-                    .into_iter()
-                    .filter(|((_, flow), _)| !flow.is_empty())
-                    .map(|((service, flow), determined)| {
-                        let id = market.service(service).id.to_owned();
-                        ((id, flow.to_owned()), determined)
-                    })
-                    .collect::<Vec<_>>()
-            },
-        )
-    });
+            }
+            flows
+                .into_iter()
+                .filter(|((_, flow), _)| !flow.is_empty())
+                .map(|((service, flow), determined)| {
+                    let id = ctx.market.service(service).id.to_owned();
+                    ((id, flow.to_owned()), determined)
+                })
+                .collect::<Vec<_>>()
+        },
+    );
     let mut result = FlowsOnChains::default();
-    for (profile, flows) in profiles.iter().zip(per_profile) {
+    for (profile, flows) in searched.profiles.iter().zip(searched.results) {
         for (key, determined) in flows {
             let target = if determined {
                 &mut result.determined
@@ -382,46 +395,40 @@ pub fn analyse_without_fixes(
     profiles: &[&AttackerProfile],
     limits: Limits,
 ) -> Analysis {
-    let market = market_of(inputs);
-    let (links, walk_bounds) = market.link_paths(limits.max_link_paths);
-    let profiles = unique_profiles(profiles);
-    // Joined in profile order, so the result does not depend on the number of threads.
-    let per_profile = crate::parallel::map(&profiles, |profile| {
-        search_profile(
-            &market,
-            &links,
-            catalogue,
-            profile,
-            limits,
-            |ctx, actions, found| {
-                let mut bounds: Vec<BoundReached> = walk_bounds
-                    .iter()
-                    .map(|bound| BoundReached {
-                        attacker: profile.id.clone(),
-                        at: place(&market, bound.origin.service, bound.origin.flow, None),
-                        what: bound.what.to_owned(),
-                        limit: bound.limit as u64,
-                    })
-                    .collect();
-                for bound in &found.bounds {
-                    let action = &actions[bound.action as usize];
-                    bounds.push(BoundReached {
-                        attacker: profile.id.clone(),
-                        at: place(&market, action.service, action.flow, None),
-                        what: bound.what.to_owned(),
-                        limit: bound.limit,
-                    });
-                }
-                let chains: Vec<Chain> = chain_derivations(actions, found)
-                    .map(|d| chain(ctx, actions, d))
-                    .collect();
-                (chains, bounds)
-            },
-        )
-    });
+    let searched = search_profiles(
+        inputs,
+        catalogue,
+        profiles,
+        limits,
+        |ctx, walk_bounds, actions, found| {
+            let (market, attacker) = (ctx.market, &ctx.profile.id);
+            let mut bounds: Vec<BoundReached> = walk_bounds
+                .iter()
+                .map(|bound| BoundReached {
+                    attacker: attacker.clone(),
+                    at: place(market, bound.origin.service, bound.origin.flow, None),
+                    what: bound.what.to_owned(),
+                    limit: bound.limit as u64,
+                })
+                .collect();
+            for bound in &found.bounds {
+                let action = &actions[bound.action as usize];
+                bounds.push(BoundReached {
+                    attacker: attacker.clone(),
+                    at: place(market, action.service, action.flow, None),
+                    what: bound.what.to_owned(),
+                    limit: bound.limit,
+                });
+            }
+            let chains: Vec<Chain> = chain_derivations(actions, found)
+                .map(|d| chain(ctx, actions, d))
+                .collect();
+            (chains, bounds)
+        },
+    );
     let mut chains = Vec::new();
     let mut bounds = Vec::new();
-    for (found, reached) in per_profile {
+    for (found, reached) in searched.results {
         chains.extend(found);
         bounds.extend(reached);
     }
@@ -433,8 +440,8 @@ pub fn analyse_without_fixes(
     });
     chains.dedup_by(|a, b| a.id == b.id);
     Analysis {
-        attackers: profiles.iter().map(|p| p.id.clone()).collect(),
-        services: market.services.len(),
+        attackers: searched.profiles.iter().map(|p| p.id.clone()).collect(),
+        services: searched.services,
         chains,
         ranked_fixes: Vec::new(),
         bounds,

@@ -34,7 +34,7 @@ fn bundled() -> RuleSet {
 }
 
 /// Builds the report of `tree` as `authaudit report` would, through the library.
-fn report(set: &RuleSet, tree: &PolicyTree, lang: Lang) -> AuditReport {
+pub(crate) fn report(set: &RuleSet, tree: &PolicyTree, lang: Lang) -> AuditReport {
     let evaluation: Evaluation = evaluate_at(
         tree,
         set,
@@ -42,20 +42,10 @@ fn report(set: &RuleSet, tree: &PolicyTree, lang: Lang) -> AuditReport {
         &Catalogue::bundled(),
         Some(DAY),
     );
-    let mut packs_run: Vec<String> = set
-        .packs
-        .iter()
-        .filter(|p| {
-            tree.policies()
-                .any(|(_, policy)| p.covers(&policy.service.jurisdiction))
-        })
-        .map(|p| p.manifest.id.clone())
-        .collect();
-    packs_run.sort();
     let outcome = CheckOutcome {
         tree,
         evaluation: &evaluation,
-        packs_run,
+        packs_run: PackSelection::ByJurisdiction.packs_run(set, tree),
         fail_on: Severity::High,
         lang,
         gate: &authaudit::gate::NONE,

@@ -4,19 +4,16 @@
 //! element or ran. Skipped, saying so, where Chromium is not installed (`.ci/run` installs it).
 //! The files are kept in `target/tmp/report-chromium/` for a person to look at.
 
-use authaudit::evaluate::{PackSelection, evaluate_at};
 use authaudit::factors::Catalogue;
 use authaudit::load::{Loader, PolicyTree};
-use authaudit::report::audit::{self, ReportOptions};
-use authaudit::report::check::{CheckOutcome, Lang};
+use authaudit::report::check::Lang;
 use authaudit::report::document::{Templates, render_html};
-use authaudit::rules::{RuleSet, Severity};
+use authaudit::rules::RuleSet;
 use authaudit::source::SizeBudget;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const DAY: (i32, u32, u32) = (2026, 11, 28);
 /// Pages of the PDF of `policies/` in English (12 services, 54 findings of about a page each,
 /// 2,067 rule results in the appendix). Measured at 122 with Chromium 156 on A4, with and
 /// without Japanese fonts installed; the range allows for other fonts and Chromium versions,
@@ -44,41 +41,8 @@ fn chromium() -> Option<PathBuf> {
 }
 
 fn html_of(tree: &PolicyTree, lang: Lang) -> String {
-    let set = RuleSet::bundled();
-    let evaluation = evaluate_at(
-        tree,
-        &set,
-        &PackSelection::ByJurisdiction,
-        &Catalogue::bundled(),
-        Some(DAY),
-    );
-    let mut packs_run: Vec<String> = set
-        .packs
-        .iter()
-        .filter(|p| {
-            tree.policies()
-                .any(|(_, policy)| p.covers(&policy.service.jurisdiction))
-        })
-        .map(|p| p.manifest.id.clone())
-        .collect();
-    packs_run.sort();
-    let outcome = CheckOutcome {
-        tree,
-        evaluation: &evaluation,
-        packs_run,
-        fail_on: Severity::High,
-        lang,
-        gate: &authaudit::gate::NONE,
-    };
-    let options = ReportOptions {
-        organisation: Some("Example Bank".into()),
-        date: "2026-11-28".into(),
-    };
-    render_html(
-        &audit::build(&outcome, &set, &options),
-        &Templates::bundled(),
-    )
-    .unwrap()
+    let report = crate::report_documents::report(&RuleSet::bundled(), tree, lang);
+    render_html(&report, &Templates::bundled()).unwrap()
 }
 
 fn loader() -> Loader {
